@@ -20,9 +20,9 @@ DEFAULT_ADULT_MODEL = "kamp-2020"
 
 @cache
 def _registry() -> dict[str, PKModel]:
-    from ketaclinic.pk.models import kamp2020
+    from ketaclinic.pk.models import herd2007, kamp2020
 
-    models: list[PKModel] = [*kamp2020.MODELS]
+    models: list[PKModel] = [*kamp2020.MODELS, *herd2007.MODELS]
     return {m.id: m for m in models}
 
 
