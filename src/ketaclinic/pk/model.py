@@ -29,6 +29,7 @@ __all__ = [
     "Parameter",
     "Path",
     "Provenance",
+    "RateDrift",
     "ResidualError",
     "RouteRule",
     "Validity",
@@ -234,12 +235,30 @@ class RouteRule:
 
 
 @dataclass(frozen=True)
+class RateDrift:
+    """Rate-matrix entries that change linearly with time after the first dose:
+    ``a(t) = a + max(t - t_first, 0) * per_min2`` (``per_min2`` in 1/min^2, the shape
+    of the system's ``a``; compartments appended later, e.g. an effect site, drift 0).
+
+    Only the outputs named in ``outputs`` depend on the drifting entries; the others
+    stay exact (Flint 2017: S-norketamine CL/Fm rises 0.870 %/h). Solved by
+    ``ketaclinic.pk.nonlinear``.
+    """
+
+    per_min2: NDArray[np.float64]
+    outputs: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class Individual:
-    """A model evaluated for one patient: the system and its route rules."""
+    """A model evaluated for one patient: the system and its route rules
+    (``drift``: time-varying rate entries, None for a time-invariant system)."""
 
     system: CompartmentSystem
     routes: Mapping[str, RouteRule]
     params: Mapping[str, float]
+    drift: RateDrift | None = None
 
 
 Builder = Callable[[Mapping[str, float], Patient], Individual]
@@ -267,11 +286,22 @@ class PKModel:
     suitable_for_tci: bool = True
     notes: tuple[str, ...] = ()
     version: str = "1"
+    #: Correlations between random effects as (name_a, name_b, r), e.g. Flint 2017
+    #: CL(S-ketamine) and CL(S-norketamine), r = 0.506. Absent pairs are independent.
+    iiv_correlations: tuple[tuple[str, str, float], ...] = ()
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise InputError(f"model {self.id} repeats a parameter name", field="parameters")
+        with_iiv = {p.name for p in self.parameters if p.iiv is not None}
+        for a, b, r in self.iiv_correlations:
+            if a not in with_iiv or b not in with_iiv or a == b:
+                raise InputError.for_field(
+                    "iiv_correlations", (a, b), "two different parameters with IIV"
+                )
+            if not (math.isfinite(r) and -1.0 < r < 1.0):
+                raise InputError.for_field("iiv_correlations", r, "between -1 and 1")
 
     @property
     def typical_params(self) -> dict[str, float]:

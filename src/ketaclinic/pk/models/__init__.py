@@ -20,9 +20,31 @@ DEFAULT_ADULT_MODEL = "kamp-2020"
 
 @cache
 def _registry() -> dict[str, PKModel]:
-    from ketaclinic.pk.models import herd2007, kamp2020
+    from ketaclinic.pk.models import (
+        clements1981,
+        domino1982,
+        elkomy2015,
+        flint2017,
+        herd2007,
+        hijazi2003,
+        hornik2018,
+        kamp2020,
+        perezruixo2021,
+        sherwin2015,
+    )
 
-    models: list[PKModel] = [*kamp2020.MODELS, *herd2007.MODELS]
+    models: list[PKModel] = [
+        *kamp2020.MODELS,
+        *domino1982.MODELS,
+        *hijazi2003.MODELS,
+        *clements1981.MODELS,
+        *herd2007.MODELS,
+        *hornik2018.MODELS,
+        *elkomy2015.MODELS,
+        *sherwin2015.MODELS,
+        *flint2017.MODELS,
+        *perezruixo2021.MODELS,
+    ]
     return {m.id: m for m in models}
 
 

@@ -6,15 +6,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ketaclinic.pk.model import CompartmentSystem, Individual, Output, Path, RouteRule
+from ketaclinic.pk.model import (
+    CompartmentSystem,
+    Individual,
+    Output,
+    Path,
+    RateDrift,
+    RouteRule,
+)
 
 __all__ = [
     "IV_ROUTES",
     "MIN_PER_H",
     "Depot",
     "allometric",
+    "clearance_l_per_min",
     "mammillary",
+    "micro_system",
+    "steady_state_volume_l",
     "with_depots",
 ]
 
@@ -85,6 +96,7 @@ def with_depots(
     depots: Sequence[Depot],
     params: Mapping[str, float],
     routes: Mapping[str, RouteRule] | None = None,
+    drift: RateDrift | None = None,
 ) -> Individual:
     """Append one depot compartment per route and the matching route rules."""
     n0 = len(system.compartments)
@@ -102,4 +114,42 @@ def with_depots(
         rules[d.route] = RouteRule(
             (Path(name, d.bioavailability, lag_min=d.lag_min),), label=d.label or d.route
         )
-    return Individual(CompartmentSystem(tuple(names), a, system.outputs), rules, dict(params))
+    return Individual(
+        CompartmentSystem(tuple(names), a, system.outputs), rules, dict(params), drift
+    )
+
+
+def _steady_state(system: CompartmentSystem, into: str) -> NDArray[np.float64]:
+    """Amounts (mg) at steady state of a 1 mg/min infusion into ``into``."""
+    u = np.zeros(len(system.compartments))
+    u[system.index(into)] = 1.0
+    return np.asarray(np.linalg.solve(system.a, -u), dtype=float)
+
+
+def clearance_l_per_min(
+    system: CompartmentSystem, output: str = "plasma", into: str = "central"
+) -> float:
+    """Total clearance (L/min) = infusion rate / steady-state concentration of ``output``.
+
+    Depots and metabolite compartments must drain (a non-singular ``a``).
+    """
+    o = system.output(output)
+    c_ss = _steady_state(system, into)[o.compartment] / o.volume_l
+    return float(1.0 / c_ss)
+
+
+def steady_state_volume_l(
+    system: CompartmentSystem,
+    compartments: Sequence[str] | None = None,
+    output: str = "plasma",
+    into: str = "central",
+) -> float:
+    """Vss (L): amount in ``compartments`` (default: central and peripherals) at steady
+    state of an infusion into ``into``, divided by the ``output`` concentration."""
+    names = compartments or [
+        c for c in system.compartments if c == "central" or c.startswith("peripheral")
+    ]
+    x = _steady_state(system, into)
+    o = system.output(output)
+    c_ss = x[o.compartment] / o.volume_l
+    return float(sum(x[system.index(c)] for c in names) / c_ss)

@@ -22,7 +22,13 @@ from ketaclinic.pk.model import (
     PKModel,
     Validity,
 )
-from ketaclinic.pk.models._build import IV_ROUTES, MIN_PER_H, allometric, mammillary
+from ketaclinic.pk.models._build import IV_ROUTES, MIN_PER_H, allometric, mammillary, with_depots
+from ketaclinic.pk.models.racemic_routes import (
+    ROUTE_NOTES,
+    ROUTE_PARAMETERS,
+    ROUTES,
+    racemic_depots,
+)
 from ketaclinic.pk.patient import Patient
 
 __all__ = ["KAMP_2020", "KAMP_2021_CO_KE0", "MODELS", "OLOFSEN_2022_KE0"]
@@ -45,6 +51,7 @@ PARAMETERS = (
     Parameter("CL", 84.0, "L/h/70kg", "S", _S),
     Parameter("Q2", 161.0, "L/h/70kg", "S", _S),
     Parameter("Q3", 79.0, "L/h/70kg", "S", _S),
+    *ROUTE_PARAMETERS,
 )
 
 #: Olofsen 2022 (Anesthesiology 136:792-801, doi:10.1097/ALN.0000000000004176):
@@ -84,7 +91,7 @@ def _build(p: Mapping[str, float], patient: Patient) -> Individual:
         p["CL"] * fc / MIN_PER_H,
         [(p["Q2"] * fc / MIN_PER_H, p["V2"] * fv), (p["Q3"] * fc / MIN_PER_H, p["V3"] * fv)],
     )
-    return Individual(system, IV_ROUTES, dict(p))
+    return with_depots(system, racemic_depots(p), p, IV_ROUTES)
 
 
 KAMP_2020 = PKModel(
@@ -100,12 +107,16 @@ KAMP_2020 = PKModel(
     validity=Validity(weight_kg=(40.0, 150.0), age_years=(18.0, 90.0)),
     parameters=PARAMETERS,
     builder=_build,
+    routes=(*IV_ROUTES, *ROUTES),
+    route_notes=ROUTE_NOTES,
     effect_sites=(OLOFSEN_2022_KE0, KAMP_2021_CO_KE0, _OPENTIVA_KE0),
     notes=(
         "Meta-analysis weighted means: CL 79 L/h (95% CI 69-90), Vd 252 L (200-304) [P]; "
         "this set gives CL 84 L/h and Vss 238 L.",
         "No inter-individual variability was published with this set: a population run "
         "varies covariates only.",
+        "IM, intranasal, sublingual and oral are ROUTE ADD-ONS (published bioavailability, "
+        "UNVERIFIED absorption rate) attached to this IV disposition set; see route_notes.",
     ),
 )
 
