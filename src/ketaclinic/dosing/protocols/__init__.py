@@ -1,0 +1,1 @@
+"""Protocol data files (package data): one ``<id>.v<version>.toml`` per protocol version."""
