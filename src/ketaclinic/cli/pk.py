@@ -1,10 +1,321 @@
-"""Command group: pk (see cli/app.py)."""
+"""Command group: pk (see cli/app.py): ``models``, ``simulate``, ``population``, ``demo``.
+
+Every command validates all of its input (options, regimen file, model, route, output
+files) before it writes anything; files are written to a temporary name and renamed, so
+an error never leaves partial output. Rendering lives in ``cli/render.py`` and
+``interop/plots.py``, both imported lazily to keep ``--help`` fast.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
 import typer
 
-__all__ = ["register"]
+from ketaclinic.errors import DomainError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from ketaclinic.interop.regimen_json import RegimenFile
+    from ketaclinic.pk.model import PKModel
+
+__all__ = [
+    "DEPRESSION_PROTOCOL",
+    "MAX_OUTPUT_TIMES",
+    "check_output_path",
+    "parse_times",
+    "register",
+    "shorthand_regimen",
+    "write_outputs",
+]
+
+T = TypeVar("T")
+
+#: Upper bound on the number of output times of one run (24 h at 0.05-s resolution is
+#: 1.7 million); beyond it the output would be unreadably large, so refuse and ask for a
+#: coarser step.
+MAX_OUTPUT_TIMES = 2_000_000
+
+#: The standard depression protocol: 0.5 mg/kg IV over 40 min, "the studied regimen"
+#: (Sanacora et al., APA consensus statement, JAMA Psychiatry 2017;74:399-405), shown in
+#: the demo for a 70-kg adult.
+DEPRESSION_PROTOCOL: dict[str, float] = {
+    "mg_per_kg": 0.5,
+    "duration_min": 40.0,
+    "weight_kg": 70.0,
+}
+#: Observed venous plasma concentration at the end of that infusion, for comparison:
+#: about 185 ng/mL (0.78 uM), Zarate 2006 as tabulated in Zanos 2018, Pharmacol Rev
+#: 70:621, Table 1.
+OBSERVED_END_OF_INFUSION_NG_PER_ML = 185.0
+DEMO_TIMES = (0.0, 280.0, 1.0)  # min: plot every minute to 280 min
+DEMO_TABLE_STEP_MIN = 10.0
+
+_SHORTHAND = ("--weight-kg", "--iv-infusion-mg-per-kg", "--over-min", "--age-years", "--sex")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_option(option: str, field: str, build: Callable[[], T]) -> T:
+    """Run a domain constructor; name the command-line option instead of the field."""
+    try:
+        return build()
+    except DomainError as exc:
+        if exc.field == field and exc.message.startswith(field):
+            raise type(exc)(
+                option + exc.message[len(field) :],
+                field=option,
+                value=exc.value,
+                unit=exc.unit,
+                limit=exc.limit,
+            ) from None
+        raise
+
+
+def parse_times(spec: str) -> NDArray[np.float64]:
+    """``START:STOP:STEP`` in minutes -> output times (STOP included when on the grid).
+
+    A malformed spec is a usage error (exit 2); values that cannot give increasing
+    times are domain errors naming the part, the value and the unit (exit 1).
+
+    >>> parse_times("0:40:10").tolist()
+    [0.0, 10.0, 20.0, 30.0, 40.0]
+    """
+    import numpy as np
+
+    from ketaclinic.pk.linear import check_times
+
+    parts = spec.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        start, stop, step = (float(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected START:STOP:STEP in minutes (e.g. 0:280:1), got {spec!r}",
+            param_hint="'--times'",
+        ) from None
+    for name, value in (("START", start), ("STOP", stop), ("STEP", step)):
+        if not math.isfinite(value):
+            raise InputError.for_field(f"--times {name}", value, "a finite number of min")
+    if start < 0:
+        raise InputError.for_field("--times START", start, "at least 0 min", unit="min")
+    if step <= 0:
+        raise InputError.for_field(
+            "--times STEP", step, "greater than 0 min (times must increase)", unit="min"
+        )
+    if stop < start:
+        raise InputError.for_field(
+            "--times STOP",
+            stop,
+            f"at least START ({start:g} min) (times must increase)",
+            unit="min",
+        )
+    n = math.floor((stop - start) / step + 1e-9) + 1
+    if n > MAX_OUTPUT_TIMES:
+        raise InputError.for_field(
+            "--times", f"{n:,} output times", f"at most {MAX_OUTPUT_TIMES:,} (use a larger STEP)"
+        )
+    grid = np.asarray(start + np.arange(n) * step, dtype=np.float64)
+    times: NDArray[np.float64] = check_times(grid, field="--times")
+    return times
+
+
+def check_output_path(path: Path, option: str) -> None:
+    """Refuse (usage error, exit 2) an output file that cannot be written, before any work."""
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a directory", param_hint=f"'{option}'")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise typer.BadParameter(f"directory {parent} does not exist", param_hint=f"'{option}'")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise typer.BadParameter(f"{path} cannot be written", param_hint=f"'{option}'")
+
+
+def _check_plot_path(path: Path) -> None:
+    from ketaclinic.interop.plots import plot_format
+
+    try:
+        plot_format(path)
+    except InputError:
+        raise typer.BadParameter(
+            f"the file name must end in .png or .svg, got {path.name!r}", param_hint="'--plot'"
+        ) from None
+    check_output_path(path, "--plot")
+
+
+def write_outputs(files: list[tuple[Path, Callable[[Path], None]]]) -> None:
+    """Write every file to a temporary sibling first, then rename them all: an error while
+    writing leaves none of them behind."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, writer in files:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            staged.append((tmp, path))
+            writer(tmp)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write {staged[-1][1]}: {exc.strerror or exc}",
+            field="output",
+            value=str(staged[-1][1]),
+        ) from None
+    for tmp, path in staged:
+        tmp.replace(path)
+
+
+def shorthand_regimen(
+    weight_kg: float,
+    iv_infusion_mg_per_kg: float,
+    over_min: float,
+    *,
+    age_years: float | None = None,
+    sex: str | None = None,
+) -> RegimenFile:
+    """The common case as a regimen: one IV infusion of ``mg/kg x weight`` over ``over_min``."""
+    from ketaclinic.interop.regimen_json import RegimenFile
+    from ketaclinic.pk.patient import Patient
+    from ketaclinic.pk.regimen import Dose, Regimen
+
+    patient = _as_option(
+        "--weight-kg",
+        "weight_kg",
+        lambda: _as_option(
+            "--age-years",
+            "age_years",
+            lambda: Patient(weight_kg=weight_kg, age_years=age_years, sex=sex),  # type: ignore[arg-type]
+        ),
+    )
+    dose_mg_per_kg = float(iv_infusion_mg_per_kg)
+    if not math.isfinite(dose_mg_per_kg) or dose_mg_per_kg <= 0:
+        raise InputError.for_field(
+            "--iv-infusion-mg-per-kg", dose_mg_per_kg, "greater than 0 mg/kg", unit="mg/kg"
+        )
+    amount_mg = dose_mg_per_kg * float(weight_kg)
+    dose = _as_option(
+        "--over-min",
+        "duration_min",
+        lambda: Dose("iv-infusion", amount_mg, 0.0, duration_min=float(over_min)),
+    )
+    return RegimenFile(patient, Regimen((dose,)))
+
+
+def _resolve_regimen(
+    regimen: Path | None,
+    weight_kg: float | None,
+    mg_per_kg: float | None,
+    over_min: float | None,
+    age_years: float | None,
+    sex: str | None,
+) -> RegimenFile:
+    from ketaclinic.interop.regimen_json import load_regimen
+
+    given = [
+        opt
+        for opt, v in zip(_SHORTHAND, (weight_kg, mg_per_kg, over_min, age_years, sex), strict=True)
+        if v is not None
+    ]
+    if regimen is not None and given:
+        raise typer.BadParameter(
+            f"--regimen and the shorthand options ({', '.join(given)}) are mutually "
+            "exclusive: give a regimen file, or describe one IV infusion with --weight-kg, "
+            "--iv-infusion-mg-per-kg and --over-min"
+        )
+    if regimen is not None:
+        return load_regimen(regimen)
+    missing = [
+        o
+        for o, v in zip(_SHORTHAND[:3], (weight_kg, mg_per_kg, over_min), strict=True)
+        if v is None
+    ]
+    if len(missing) == 3:
+        raise typer.BadParameter(
+            "give --regimen FILE.json, or --weight-kg, --iv-infusion-mg-per-kg and --over-min"
+        )
+    if missing:
+        raise typer.BadParameter(
+            f"the shorthand needs --weight-kg, --iv-infusion-mg-per-kg and --over-min; "
+            f"missing {', '.join(missing)}"
+        )
+    assert weight_kg is not None
+    assert mg_per_kg is not None
+    assert over_min is not None
+    return shorthand_regimen(weight_kg, mg_per_kg, over_min, age_years=age_years, sex=sex)
+
+
+def _effect_site(model: PKModel, value: str | None) -> str | bool | None:
+    """``--effect-site``: None -> the model's default, "none" -> no effect site, else an id."""
+    if value is None:
+        return None
+    if value.lower() == "none":
+        return False
+    if not model.effect_sites:
+        raise InputError.for_field(
+            "--effect-site", value, f"none (model {model.id} has no effect site)"
+        )
+    _as_option("--effect-site", "effect_site", lambda: model.effect_site(value))
+    return value
+
+
+def _check_route(model: PKModel, rf: RegimenFile) -> None:
+    """Refuse a route the model cannot take before any work, naming the models that can."""
+    from ketaclinic.errors import RouteError
+    from ketaclinic.pk.models import models_by_route
+
+    for i, dose in enumerate(rf.regimen.doses):
+        if dose.route not in model.routes:
+            able = models_by_route().get(dose.route, "")
+            raise RouteError(
+                f"doses[{i}].route: model {model.id} cannot take route {dose.route} "
+                f"(it takes {', '.join(model.routes)}); models that can: {able or 'none'}",
+                field=f"doses[{i}].route",
+                value=dose.route,
+                limit=", ".join(model.routes),
+            )
+
+
+# --------------------------------------------------------------------------- options
+
+
+class SexChoice(StrEnum):
+    female = "female"
+    male = "male"
+
+
+ModelOpt = Annotated[
+    str, typer.Option("--model", help="Model id (see `ketaclinic models`).", show_default=False)
+]
+RegimenOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--regimen",
+        help="Regimen JSON file: patient and doses (times in min, amounts in mg).",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+TimesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--times",
+        metavar="START:STOP:STEP",
+        help="Output times in min (default: every min to 4 h after the last dose).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", help="Write a plot; .png or .svg by extension.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -34,3 +345,289 @@ def register(app: typer.Typer) -> None:
             return
         for r in rows:
             print(f"{r['id']:<20} {r['drug']:<18} {','.join(r['routes']):<40} {r['citation']}")
+
+    @app.command("simulate", no_args_is_help=True)
+    def simulate_cmd(
+        model: ModelOpt,
+        regimen: RegimenOpt = None,
+        times: TimesOpt = None,
+        json_out: JsonOpt = False,
+        csv: Annotated[
+            Path | None, typer.Option("--csv", help="Write every output time as CSV.")
+        ] = None,
+        plot: PlotOpt = None,
+        effect_site: Annotated[
+            str | None,
+            typer.Option(
+                "--effect-site",
+                metavar="ID|none",
+                help="Effect-site id of the model, or none (default: its measured one).",
+            ),
+        ] = None,
+        weight_kg: Annotated[
+            float | None, typer.Option("--weight-kg", help="Shorthand: patient weight, kg.")
+        ] = None,
+        iv_infusion_mg_per_kg: Annotated[
+            float | None,
+            typer.Option("--iv-infusion-mg-per-kg", help="Shorthand: IV infusion dose, mg/kg."),
+        ] = None,
+        over_min: Annotated[
+            float | None, typer.Option("--over-min", help="Shorthand: infusion duration, min.")
+        ] = None,
+        age_years: Annotated[
+            float | None, typer.Option("--age-years", help="Shorthand: age, years.")
+        ] = None,
+        sex: Annotated[SexChoice | None, typer.Option("--sex", help="Shorthand: sex.")] = None,
+    ) -> None:
+        """Simulate one patient: plasma, effect-site and metabolite concentrations."""
+        from ketaclinic.pk.models import get_model
+        from ketaclinic.pk.simulate import simulate
+
+        if plot is not None:
+            _check_plot_path(plot)
+        if csv is not None:
+            check_output_path(csv, "--csv")
+        if plot is not None and csv is not None and plot.resolve() == csv.resolve():
+            raise typer.BadParameter("--csv and --plot name the same file", param_hint="'--csv'")
+        rf = _resolve_regimen(
+            regimen,
+            weight_kg,
+            iv_infusion_mg_per_kg,
+            over_min,
+            age_years,
+            None if sex is None else sex.value,
+        )
+        t = parse_times(times) if times is not None else None
+        pk_model = get_model(model)
+        site = _effect_site(pk_model, effect_site)
+        _check_route(pk_model, rf)
+        result = simulate(pk_model, rf.regimen, rf.patient, t, effect_site=site)
+        files: list[tuple[Path, Callable[[Path], None]]] = []
+        if plot is not None:
+            files.append((plot, _plot_writer(result, plot)))
+        if csv is not None:
+            files.append((csv, lambda tmp: result.to_csv(str(tmp))))
+        text = _json_text(result.to_dict()) if json_out else None
+        write_outputs(files)
+        if text is not None:
+            print(text)
+            return
+        from ketaclinic.cli import render
+
+        render.print_simulation(result)
+        for path, _ in files:
+            render.console().print(f"wrote {path}")
+
+    @app.command("demo")
+    def demo_cmd(plot: PlotOpt = None) -> None:
+        """The standard depression protocol (0.5 mg/kg over 40 min, 70 kg) on the default
+        adult model with the Olofsen 2022 effect site: a table every 10 min and a plot."""
+        import numpy as np
+
+        from ketaclinic.pk.models import DEFAULT_ADULT_MODEL, get_model
+        from ketaclinic.pk.models.kamp2020 import OLOFSEN_2022_KE0
+        from ketaclinic.pk.simulate import simulate
+
+        if plot is not None:
+            _check_plot_path(plot)
+        p = DEPRESSION_PROTOCOL
+        rf = shorthand_regimen(p["weight_kg"], p["mg_per_kg"], p["duration_min"])
+        start, stop, step = DEMO_TIMES
+        t = np.arange(start, stop + step / 2, step)
+        result = simulate(
+            get_model(DEFAULT_ADULT_MODEL),
+            rf.regimen,
+            rf.patient,
+            t,
+            effect_site=OLOFSEN_2022_KE0.id,
+        )
+        title = (
+            f"Standard depression protocol: {p['mg_per_kg']:g} mg/kg IV over "
+            f"{p['duration_min']:g} min, {p['weight_kg']:g} kg "
+            f"({p['mg_per_kg'] * p['weight_kg']:g} mg)"
+        )
+        if plot is not None:
+            write_outputs([(plot, _plot_writer(result, plot, title=title))])
+        from ketaclinic.cli import render
+
+        rows = np.flatnonzero(np.isclose(np.mod(t, DEMO_TABLE_STEP_MIN), 0.0))
+        render.print_simulation(
+            result,
+            title=title,
+            rows=rows,
+            notes=(
+                "Protocol: 0.5 mg/kg over 40 min is the studied regimen (Sanacora 2017, "
+                "JAMA Psychiatry 74:399).",
+                f"For comparison, observed in patients: about "
+                f"{OBSERVED_END_OF_INFUSION_NG_PER_ML:g} ng/mL (venous) at the end of this "
+                "infusion (Zarate 2006, as tabulated in Zanos 2018, Pharmacol Rev 70:621, "
+                "Table 1); models with arterial or mixed sampling predict higher values "
+                "during the infusion.",
+            ),
+        )
+        if plot is not None:
+            render.console().print(f"wrote {plot}")
+
+    _register_population(app)
+
+
+def _json_text(obj: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(obj, allow_nan=False)
+
+
+def _plot_writer(result: Any, path: Path, *, title: str | None = None) -> Callable[[Path], None]:
+    """Render the plot now (in memory), return a writer for the bytes."""
+    from ketaclinic.interop.plots import figure_bytes, plot_format, simulation_figure
+
+    data = figure_bytes(simulation_figure(result, title=title), plot_format(path))
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write
+
+
+class CovariatesChoice(StrEnum):
+    fixed = "fixed"
+    adults = "adults"
+    herd_2007_children = "herd-2007-children"
+
+
+def _covariates(choice: CovariatesChoice, rf: RegimenFile) -> Any:
+    """``--covariates``: the file's patient for everyone, or a distribution."""
+    from ketaclinic.pk.covariates import ADULTS_ASSUMED, HERD_2007_CHILDREN
+
+    if choice is CovariatesChoice.fixed:
+        return rf.patient
+    if choice is CovariatesChoice.adults:
+        return ADULTS_ASSUMED
+    return HERD_2007_CHILDREN
+
+
+def _register_population(app: typer.Typer) -> None:
+    """The population command."""
+
+    @app.command("population", no_args_is_help=True)
+    def population_cmd(
+        model: ModelOpt,
+        regimen: Annotated[
+            Path,
+            typer.Option(
+                "--regimen",
+                help="Regimen JSON file (the same doses for every virtual patient).",
+                exists=True,
+                dir_okay=False,
+                readable=True,
+                show_default=False,
+            ),
+        ],
+        n: Annotated[int, typer.Option("--n", help="Number of virtual patients.")],
+        seed: Annotated[
+            int | None,
+            typer.Option("--seed", help="Makes the run reproducible (default: drawn, reported)."),
+        ] = None,
+        times: TimesOpt = None,
+        json_out: JsonOpt = False,
+        plot: PlotOpt = None,
+        covariates: Annotated[
+            CovariatesChoice,
+            typer.Option(
+                "--covariates",
+                help="fixed: every virtual patient is the file's patient (variability from "
+                "the model's published IIV); adults: generic adults (an ASSUMPTION, 70 kg "
+                "SD 14, 18-80 years); herd-2007-children: the Herd 2007 study population.",
+            ),
+        ] = CovariatesChoice.fixed,
+        residual_error: Annotated[
+            bool,
+            typer.Option("--residual-error", help="Add the model's published residual error."),
+        ] = False,
+        threshold_ng_per_ml: Annotated[
+            list[float] | None,
+            typer.Option(
+                "--threshold-ng-per-ml",
+                help="Report the fraction of patients above this plasma value (repeatable).",
+            ),
+        ] = None,
+        effect_site: Annotated[
+            str | None,
+            typer.Option(
+                "--effect-site",
+                metavar="ID|none",
+                help="Also the effect site (an id of the model); default none.",
+            ),
+        ] = None,
+    ) -> None:
+        """Simulate N virtual patients: percentiles per time and summary statistics."""
+        from ketaclinic.interop.regimen_json import load_regimen
+        from ketaclinic.pk.models import get_model
+
+        if plot is not None:
+            _check_plot_path(plot)
+        t = parse_times(times) if times is not None else None
+        rf = load_regimen(regimen)
+        pk_model = get_model(model)
+        site = _effect_site(pk_model, effect_site)
+        _check_route(pk_model, rf)
+        from ketaclinic.cli import render
+        from ketaclinic.pk.population import simulate_population
+
+        with render.progress_reporter(n if n > 0 else 1, description="virtual patients") as bar:
+            pop = _as_option(
+                "--n",
+                "n",
+                lambda: _as_option(
+                    "--seed",
+                    "seed",
+                    lambda: simulate_population(
+                        pk_model,
+                        rf.regimen,
+                        t,
+                        n=n,
+                        seed=seed,
+                        covariates=_covariates(covariates, rf),
+                        residual_error=residual_error,
+                        thresholds_ng_per_ml=tuple(threshold_ng_per_ml or ()),
+                        effect_site=site,
+                        progress=lambda done, _total: bar(done),
+                    ),
+                ),
+            )
+        files: list[tuple[Path, Callable[[Path], None]]] = []
+        if plot is not None:
+            files.append((plot, _population_plot_writer(pop, pk_model, rf, plot)))
+        text = _json_text(pop.to_dict()) if json_out else None
+        write_outputs(files)
+        if text is not None:
+            print(text)
+            return
+        render.print_population_result(pop, pk_model, rf)
+        if plot is not None:
+            render.console().print(f"wrote {plot}")
+
+
+def _population_plot_writer(
+    pop: Any, model: PKModel, rf: RegimenFile, path: Path
+) -> Callable[[Path], None]:
+    from ketaclinic.interop.plots import figure_bytes, plot_format, population_figure
+    from ketaclinic.interop.regimen_json import describe_regimen
+
+    fig = population_figure(
+        pop.time_min,
+        pop.percentiles,
+        title=f"{describe_regimen(rf.regimen)} — {pop.n:,} virtual patients",
+        subtitle=f"Model {model.id} (version {model.version}): {model.citation.short()}. "
+        f"Covariates: {pop.covariates}. Seed {pop.seed}.",
+        warnings=pop.warnings,
+        regimen=rf.regimen,
+        n=pop.n,
+        drug=str(model.drug),
+    )
+    data = figure_bytes(fig, plot_format(path))
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write
