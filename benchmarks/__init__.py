@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of ketaclinic (``python -m benchmarks.run``); not shipped."""
