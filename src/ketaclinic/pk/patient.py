@@ -7,6 +7,7 @@ validity range is narrower and only produces a recorded warning (STYLE.md rule 5
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -31,7 +32,8 @@ def _check_range(name: str, value: float | None) -> None:
     if value is None:
         return
     lo, hi, unit = PHYSIOLOGY[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # Booleans are not numbers here (True would pass as 1 kg); numpy scalars are.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError.for_field(name, value, f"a number in {unit}", unit=unit)
     if not math.isfinite(value) or not lo <= value <= hi:
         raise InputError.for_field(name, value, f"between {lo:g} and {hi:g} {unit}", unit=unit)

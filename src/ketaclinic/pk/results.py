@@ -25,10 +25,14 @@ __all__ = ["SimulationResult", "Summary", "time_above"]
 def time_above(time_min: NDArray[np.float64], conc: NDArray[np.float64], threshold: float) -> float:
     """Minutes during which ``conc`` exceeds ``threshold`` (same unit), with linear
     interpolation of the crossings between output times."""
-    if not np.isfinite(threshold):
-        raise InputError.for_field("threshold", threshold, "finite")
+    if isinstance(threshold, bool) or not np.isfinite(threshold):
+        raise InputError.for_field("threshold", threshold, "a finite concentration")
     t = np.asarray(time_min, dtype=float)
     c = np.asarray(conc, dtype=float) - threshold
+    if t.ndim != 1 or c.shape != t.shape:
+        raise InputError.for_field(
+            "conc", f"shape {c.shape}", f"one value per output time (shape {t.shape})"
+        )
     if t.size < 2:
         return 0.0
     c0, c1 = c[:-1], c[1:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,8 +10,8 @@ from numpy.typing import NDArray
 
 from ketaclinic.errors import InputError
 from ketaclinic.pk.dosing_inputs import expand_regimen
-from ketaclinic.pk.linear import Method, check_times, solve
-from ketaclinic.pk.model import CompartmentSystem, EffectSite, Output, PKModel
+from ketaclinic.pk.linear import Input, Method, integrate, solve_detailed
+from ketaclinic.pk.model import CompartmentSystem, EffectSite, Individual, PKModel
 from ketaclinic.pk.patient import Patient
 from ketaclinic.pk.regimen import Regimen
 from ketaclinic.pk.results import SimulationResult, Summary
@@ -29,21 +30,42 @@ def default_times(
 
 def exact_auc(
     system: CompartmentSystem,
-    inputs: Sequence[object],
+    inputs: Sequence[Input],
     t0: float,
     t1: float,
     output: str = "plasma",
 ) -> float:
-    """Exact area under ``output`` (mg/L*min) between t0 and t1, from an integrator state."""
-    src = system.output(output)
-    n = len(system.compartments)
-    a = np.zeros((n + 1, n + 1))
-    a[:n, :n] = system.a
-    a[n, src.compartment] = 1.0 / src.volume_l
-    aug = CompartmentSystem((*system.compartments, "auc"), a, (Output("auc", n, 1.0),))
-    times = [t0, t1] if t1 > t0 else [t0]
-    y, _ = solve(aug, inputs, times)  # type: ignore[arg-type]
-    return float(y[0, -1] - y[0, 0])
+    """Exact area under ``output`` (mg/L*min) between t0 and t1 (min), from the modal
+    form of the solution (``ketaclinic.pk.linear.integrate``)."""
+    row = system.outputs.index(system.output(output))
+    return float(integrate(system, inputs, t0, t1)[row])
+
+
+#: Typical individuals (params=None) per (model, patient, effect site): models and
+#: patients are frozen and builders deterministic, so a rebuild would give the same
+#: system. The entry keeps the model object to tell apart two models sharing an id.
+_TYPICAL: dict[
+    tuple[str, str, Patient, str | None], tuple[PKModel, Individual, CompartmentSystem]
+] = {}
+_TYPICAL_MAX = 256
+
+
+def _individual(
+    model: PKModel, patient: Patient, params: dict[str, float] | None, site: EffectSite | None
+) -> tuple[Individual, CompartmentSystem]:
+    key = (model.id, model.version, patient, None if site is None else site.id)
+    if params is None:
+        hit = _TYPICAL.get(key)
+        if hit is not None and hit[0] is model:
+            return hit[1], hit[2]
+    ind = model.individual(patient, params)
+    system = ind.system if site is None else ind.system.with_effect_site(site)
+    if params is None:
+        if len(_TYPICAL) >= _TYPICAL_MAX:
+            for old in list(_TYPICAL)[: len(_TYPICAL) // 2]:  # FIFO, half at a time
+                _TYPICAL.pop(old, None)
+        _TYPICAL[key] = (model, ind, system)
+    return ind, system
 
 
 def simulate(
@@ -80,29 +102,35 @@ def simulate(
     """
     from ketaclinic.pk.models import models_by_route
 
-    t = default_times(regimen) if times is None else check_times(times)
     warnings = list(model.validity.warnings(patient, model.id))
-    ind = model.individual(patient, params)
-    inputs = expand_regimen(ind, regimen, model.id, models_by_route())
     site: EffectSite | None = None
     if effect_site is not False:
         site = model.effect_site(None if effect_site in (None, True) else str(effect_site))
-    system = ind.system
-    if site is not None:
-        system = system.with_effect_site(site)
-        if site.kind == "constructed":
-            warnings.append(
-                f"effect site {site.id} uses a CONSTRUCTED ke0 ({site.ke0_per_min:g} /min, "
-                f"{site.source}); it is not a measured value"
-            )
-    y, used = solve(system, inputs, t, method=method)
+    ind, system = _individual(model, patient, params, site)
+    inputs = expand_regimen(ind, regimen, model.id, models_by_route())
+    if site is not None and site.kind == "constructed":
+        warnings.append(
+            f"effect site {site.id} uses a CONSTRUCTED ke0 ({site.ke0_per_min:g} /min, "
+            f"{site.source}); it is not a measured value"
+        )
+    sol = solve_detailed(
+        system, inputs, default_times(regimen) if times is None else times, method=method
+    )
+    t, y, used = sol.time_min, sol.y, sol.method
+    if ind.drift is not None:  # time-varying entries (Flint 2017): ODE path for those outputs
+        from ketaclinic.pk.nonlinear import apply_drift
+
+        y, used = apply_drift(system, ind.drift, inputs, t, y), f"{used}+ode"
     rows = {o.name: i for i, o in enumerate(system.outputs)}
     plasma = y[rows["plasma"]]
     ce = y[rows[f"effect:{site.id}"]] if site is not None else None
     mets = {m: y[rows[m]] for m in model.metabolites}
     imax = int(np.argmax(plasma))
-    auc = exact_auc(ind.system, inputs, float(t[0]), float(t[-1]))
-    if not np.all(np.isfinite(y)):
+    # The effect site and metabolites do not feed back on plasma: its area in the
+    # augmented system is the area of the model's own plasma output.
+    auc = float(sol.auc[rows["plasma"]])
+    finite = sol.finite if y is sol.y else bool(np.isfinite(y).all())
+    if not (finite and math.isfinite(auc)):
         raise InputError("simulation produced non-finite values", field="params", value=params)
     return SimulationResult(
         model_id=model.id,
