@@ -19,6 +19,12 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ketaclinic demo --plot demo-depression-infusion.png
 
+## serve: the clinic service on http://127.0.0.1:8000 with a demo clinic (SQLite in out/,
+## a simulated chair monitor on the session in progress); prints the demo logins
+.PHONY: serve
+serve: $(STAMP)
+	$(BIN)/ketaclinic serve --demo --database-url sqlite:///out/demo-clinic.db
+
 ## test: lint + format check + mypy on the domain packages + pytest
 test: lint typecheck pytest
 
@@ -39,6 +45,12 @@ pytest: $(STAMP)
 ## bench: ketaclinic's own benchmarks (prints figures)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+## bench-clinic: the clinic service's speed (readings from 30 chairs over loopback, the
+## dashboard, every page on a 10,000-patient / 1,000,000-reading clinic); prints figures
+.PHONY: bench-clinic
+bench-clinic: $(STAMP)
+	$(BIN)/python -m benchmarks.clinic_load
 
 ## bench-peers: side-by-side with opentiva, PyTCI and anasim in a separate environment
 bench-peers: $(STAMP)

@@ -1,0 +1,77 @@
+"""The app factory: ``create_app(settings)`` builds a FastAPI app from explicit config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ketaclinic.clinic.api import (
+    routes_admin,
+    routes_auth,
+    routes_courses,
+    routes_patients,
+    routes_sessions,
+)
+from ketaclinic.clinic.api.errors import install_error_handlers
+from ketaclinic.clinic.db import make_engine, make_sessionmaker
+from ketaclinic.clinic.security import hasher
+from ketaclinic.clinic.services.auth import SessionPolicy
+from ketaclinic.clinic.settings import Settings
+from ketaclinic.clinic.tables import utcnow
+from ketaclinic.clinic.throttle import LoginThrottle
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build the service. The database must already be migrated (``ketaclinic db upgrade``).
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated configuration.
+    engine : Engine, optional
+        Use this engine instead of one built from ``settings.database_url``.
+    clock : callable
+        Returns the current aware UTC time (tests travel in time with it).
+    """
+    app = FastAPI(
+        title="ketaclinic clinic service",
+        version="1",
+        description="Patients, chairs, monitored sessions and vital signs. "
+        "Decision support; not a certified medical device.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    engine = engine or make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.clock = clock
+    app.state.hasher = hasher(settings.argon2_params)
+    app.state.session_policy = SessionPolicy(
+        settings.session_idle_min, settings.session_absolute_min
+    )
+    app.state.login_throttle = LoginThrottle()
+    install_error_handlers(app)
+    for module in (routes_auth, routes_admin, routes_patients, routes_courses, routes_sessions):
+        app.include_router(module.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.web import mount_web  # the web UI (pages, /static, /api/v1/ui)
+
+    mount_web(app, api_prefix=API_PREFIX)
+    return app

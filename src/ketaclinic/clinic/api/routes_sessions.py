@@ -1,0 +1,96 @@
+"""Treatment sessions, vital-sign readings (staff or chair monitor), alerts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response
+
+from ketaclinic.clinic import schemas
+from ketaclinic.clinic.api.deps import Context
+from ketaclinic.clinic.api.routes_patients import PHI
+from ketaclinic.clinic.services import alerting, readings, sessions
+from ketaclinic.clinic.services.patients import etag
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.post("/sessions", status_code=201, response_model=schemas.SessionPublic, openapi_extra=PHI)
+def create_session(body: schemas.SessionCreate, ctx: Context, response: Response) -> object:
+    row = sessions.create_session(ctx, body)
+    response.headers["ETag"] = etag(row.version)
+    return row
+
+
+@router.get("/sessions/{session_id}", response_model=schemas.SessionPublic, openapi_extra=PHI)
+def get_session(session_id: uuid.UUID, ctx: Context, response: Response) -> object:
+    row = sessions.get_session(ctx, session_id)
+    response.headers["ETag"] = etag(row.version)
+    return row
+
+
+@router.post(
+    "/sessions/{session_id}/readings",
+    status_code=201,
+    response_model=schemas.ReadingPublic,
+    openapi_extra=PHI,
+    responses={200: {"description": "a retry: the reading stored the first time"}},
+)
+def post_reading(
+    session_id: uuid.UUID,
+    body: schemas.ReadingCreate,
+    ctx: Context,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> object:
+    """Store one reading exactly once (device: ``device_seq``; staff: ``Idempotency-Key``)."""
+    result = readings.post_reading(ctx, session_id, body, idempotency_key)
+    if not result.created:
+        response.status_code = 200
+    out = schemas.ReadingPublic.model_validate(result.reading)
+    return out.model_copy(
+        update={"alerts": [schemas.AlertPublic.model_validate(a) for a in result.alerts]}
+    )
+
+
+@router.get(
+    "/sessions/{session_id}/readings",
+    response_model=list[schemas.ReadingPublic],
+    openapi_extra=PHI,
+)
+def list_readings(session_id: uuid.UUID, ctx: Context) -> object:
+    return readings.list_readings(ctx, session_id)
+
+
+@router.get(
+    "/sessions/{session_id}/alerts", response_model=list[schemas.AlertPublic], openapi_extra=PHI
+)
+def list_alerts(session_id: uuid.UUID, ctx: Context) -> object:
+    return readings.list_alerts(ctx, session_id)
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=schemas.AlertPublic, openapi_extra=PHI)
+def ack_alert(alert_id: uuid.UUID, ctx: Context) -> object:
+    """Acknowledge an alert as the calling user (the condition is not cleared)."""
+    return alerting.acknowledge(ctx, alert_id)
+
+
+# Last: the catch-all step path must not shadow /readings (routes match in order).
+@router.post(
+    "/sessions/{session_id}/{step}", response_model=schemas.SessionPublic, openapi_extra=PHI
+)
+def step_session(
+    session_id: uuid.UUID,
+    step: Literal["start", "complete", "cancel"],
+    ctx: Context,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> object:
+    """Start, complete or cancel a session; needs ``If-Match`` (stale -> 412)."""
+    status = {"start": "in_progress", "complete": "completed", "cancel": "cancelled"}[step]
+    row = sessions.transition(ctx, session_id, status, if_match)
+    response.headers["ETag"] = etag(row.version)
+    return row

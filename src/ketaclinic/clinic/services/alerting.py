@@ -1,0 +1,99 @@
+"""Alerts from the monitoring rules (ketaclinic.monitoring), persisted per session.
+
+The session's alarm state is the set of its alerts not yet cleared; each new reading goes
+through ``monitoring.rules.ingest`` which says which conditions start or escalate (new
+rows) and which end (rows get ``cleared_at``). Rule set: ``DEFAULT_RULES`` (configurable
+defaults, not standards; per-protocol rule sets come with courses).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.errors import conflict, not_found
+from ketaclinic.clinic.services.watchdog import FEED_SILENT
+from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
+from ketaclinic.monitoring import alerts as m_alerts
+from ketaclinic.monitoring import rules as m_rules
+from ketaclinic.monitoring.vitals import VitalSigns
+
+__all__ = ["acknowledge", "evaluate"]
+
+
+def _to_domain(row: Alert) -> m_alerts.Alert:
+    return m_alerts.Alert(
+        code=row.code,
+        condition=row.condition,
+        kind=row.kind,  # type: ignore[arg-type]
+        priority=row.priority,  # type: ignore[arg-type]
+        message=row.message,
+        raised_at=row.raised_at,
+        source=row.source,
+        field=row.field,  # type: ignore[arg-type]
+        value=row.value,
+        unit=row.unit,
+        limit=row.limit_value,
+    )
+
+
+def evaluate(
+    ctx: Ctx, sess: TreatmentSession, reading: VitalReading, vitals: VitalSigns
+) -> list[Alert]:
+    """Raise and clear alerts for ``reading``; returns the rows raised."""
+    active = list(
+        ctx.db.scalars(select(Alert).where(Alert.session_id == sess.id, Alert.cleared_at.is_(None)))
+    )
+    now = ctx.clock()
+    for row in active:  # a reading ends a silent-feed condition
+        if row.condition == FEED_SILENT:
+            row.cleared_at = now
+    active = [r for r in active if r.condition != FEED_SILENT]
+    state = m_rules.AlarmState(tuple(_to_domain(r) for r in active))
+    new_state, raised = m_rules.ingest(
+        m_rules.DEFAULT_RULES, state, vitals, chair_id=str(sess.chair_id)
+    )
+    keep = {(a.condition, a.code, a.raised_at) for a in new_state.active}
+    for row in active:
+        if (row.condition, row.code, row.raised_at) not in keep:
+            row.cleared_at = now
+    rows = [
+        Alert(
+            session_id=sess.id,
+            reading_id=reading.id,
+            code=a.code,
+            condition=a.condition,
+            kind=a.kind,
+            priority=a.priority,
+            message=a.message,
+            source=a.source,
+            field=a.field,
+            value=a.value,
+            unit=a.unit,
+            limit_value=a.limit,
+            raised_at=a.raised_at,
+            created_at=now,
+        )
+        for a in raised
+    ]
+    ctx.db.add_all(rows)
+    ctx.db.flush()
+    return rows
+
+
+def acknowledge(ctx: Ctx, alert_id: uuid.UUID) -> Alert:
+    """Record who acknowledged an alert (does not clear the condition)."""
+    ctx.require("alert.ack")
+    row = ctx.db.get(Alert, alert_id)
+    if row is None:
+        raise not_found("alert", alert_id)
+    if row.acknowledged_at is not None:
+        raise conflict(f"alert {alert_id} was already acknowledged", field="acknowledged_at")
+    row.acknowledged_by = ctx.principal.id
+    row.acknowledged_at = ctx.clock()
+    sess = ctx.db.get(TreatmentSession, row.session_id)
+    ctx.audit("U", "alert.ack", f"Alert/{row.id}", sess.patient_id if sess else None)
+    ctx.db.commit()
+    return row

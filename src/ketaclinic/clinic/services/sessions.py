@@ -1,0 +1,106 @@
+"""Treatment sessions: schedule, start, complete (If-Match), read. Every call is audited."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ketaclinic.clinic import schemas
+from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
+from ketaclinic.clinic.services.patients import check_if_match, load_patient
+from ketaclinic.clinic.tables import Chair, TreatmentCourse, TreatmentSession
+
+__all__ = ["create_session", "get_session", "load_session", "transition"]
+
+#: status -> statuses it may move to
+TRANSITIONS = {
+    "scheduled": ("in_progress", "cancelled"),
+    "in_progress": ("completed",),
+    "completed": (),
+    "cancelled": (),
+}
+
+
+def load_session(ctx: Ctx, session_id: uuid.UUID) -> TreatmentSession:
+    row = ctx.db.get(TreatmentSession, session_id)
+    if row is None:
+        raise not_found("session", session_id)
+    return row
+
+
+def create_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
+    ctx.require("session.schedule")
+    patient = load_patient(ctx, body.patient_id)
+    if ctx.db.get(Chair, body.chair_id) is None:
+        raise ServiceError(
+            422, "validation_error", f"chair {body.chair_id} does not exist",
+            field="body.chair_id", value=str(body.chair_id),
+        )  # fmt: skip
+    if body.course_id is not None:
+        course = ctx.db.get(TreatmentCourse, body.course_id)
+        if course is None or course.patient_id != patient.id:
+            raise ServiceError(
+                422, "validation_error", f"course {body.course_id} is not a course of this patient",
+                field="body.course_id", value=str(body.course_id),
+            )  # fmt: skip
+        if course.phase not in ("induction", "maintenance"):
+            raise conflict(
+                f"course {course.id} is {course.phase}; sessions need an active course",
+                field="body.course_id", value=str(course.id),
+            )  # fmt: skip
+    row = TreatmentSession(
+        patient_id=patient.id,
+        chair_id=body.chair_id,
+        course_id=body.course_id,
+        scheduled_for=body.scheduled_for,
+        created_by=ctx.principal.id,
+    )
+    ctx.db.add(row)
+    ctx.db.flush()
+    ctx.audit("C", "session.create", f"TreatmentSession/{row.id}", patient.id)
+    ctx.db.commit()
+    return row
+
+
+def get_session(ctx: Ctx, session_id: uuid.UUID) -> TreatmentSession:
+    ctx.require("session.read")
+    row = load_session(ctx, session_id)
+    ctx.audit("R", "session.read", f"TreatmentSession/{row.id}", row.patient_id)
+    ctx.db.commit()
+    return row
+
+
+def transition(
+    ctx: Ctx, session_id: uuid.UUID, new_status: str, if_match: str | None
+) -> TreatmentSession:
+    """Move a session along scheduled -> in_progress -> completed (or cancelled).
+
+    Only one session may be in progress per chair (409 otherwise).
+    """
+    ctx.require("session.run")
+    row = load_session(ctx, session_id)
+    check_if_match(if_match, row.version)
+    if new_status not in TRANSITIONS[row.status]:
+        raise conflict(
+            f"a {row.status} session cannot become {new_status}", field="status", value=row.status
+        )
+    now = ctx.clock()
+    if new_status == "in_progress":
+        busy = ctx.db.scalar(
+            select(TreatmentSession.id).where(
+                TreatmentSession.chair_id == row.chair_id,
+                TreatmentSession.status == "in_progress",
+            )
+        )
+        if busy is not None:
+            raise conflict(f"chair is in use by session {busy}", field="chair_id")
+        row.started_at = now
+    if new_status in {"completed", "cancelled"}:
+        row.ended_at = now
+    row.status = new_status
+    row.version += 1
+    ctx.audit("U", f"session.{new_status}", f"TreatmentSession/{row.id}", row.patient_id)
+    ctx.db.commit()
+    return row
