@@ -1,0 +1,485 @@
+"""Endpoints the web UI needs that the core API does not offer (yet), under ``/api/v1/ui``.
+
+Built on the service's context, role matrix, audit log and tables; the computations are
+the domain packages' (``ketaclinic.web.clinical``). Every route that reads patient data
+writes an audit record. Readings, alerts and acknowledgement use the core API directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from ketaclinic.clinic.api.deps import Caller, Context
+from ketaclinic.clinic.security import verify_password
+from ketaclinic.clinic.services import sessions as session_service
+from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.errors import ServiceError, forbidden
+from ketaclinic.clinic.services.patients import etag, load_patient
+from ketaclinic.clinic.tables import Chair, Patient, StaffUser
+from ketaclinic.clinic.web import clinical, queries
+from ketaclinic.dosing import Override, default_library
+from ketaclinic.pk.models import DEFAULT_ADULT_MODEL
+from ketaclinic.pk.patient import Patient as PkPatient
+from ketaclinic.pk.regimen import Dose, Regimen
+from ketaclinic.units import MG_PER_L_TO_NG_PER_ML
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", tags=["web ui"])
+
+#: Marks a UI route that reads or writes patient data. Not the core API's ``x-patient-data``
+#: marker (its audit-coverage test lists the core routes); tests/web/test_api_extra.py
+#: checks that every route marked here writes an audit record.
+PHI = {"x-patient-data-ui": True}
+
+_ORDER_ROLES = frozenset({"prescriber"})
+_CHECK_ROLES = frozenset({"prescriber", "nurse"})
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+Pos = Annotated[float, Field(gt=0)]
+
+
+class PatientIn(_In):
+    weight_kg: Annotated[float, Field(ge=0.3, le=350)]
+    age_years: Annotated[float, Field(ge=0, le=120)] | None = None
+    sex: Literal["female", "male"] | None = None
+    height_cm: Annotated[float, Field(ge=20, le=250)] | None = None
+
+
+class DoseIn(_In):
+    route: Literal["iv-bolus", "iv-infusion", "im", "intranasal", "sublingual", "oral"]
+    amount_mg: Pos
+    start_min: Annotated[float, Field(ge=0)] = 0.0
+    duration_min: Pos | None = None
+
+
+class SimulateIn(_In):
+    model_id: str | None = None
+    patient: PatientIn
+    protocol_id: str | None = None
+    dose_mg_per_kg: Pos | None = None
+    dose_mg: Pos | None = None
+    doses: list[DoseIn] = Field(default_factory=list, max_length=50)
+    population: bool = True
+
+
+class OrderIn(_In):
+    protocol_id: Annotated[str, Field(min_length=1, max_length=64)]
+    patient_id: Annotated[uuid.UUID, Field(strict=False)] | None = None
+    weight_kg: Pos | None = None
+    height_cm: Pos | None = None
+    sex: Literal["female", "male"] | None = None
+    dose_mg_per_kg: Pos | None = None
+    dose_mg: Pos | None = None
+    duration_min: Pos | None = None
+    concentration_mg_per_ml: Pos | None = None
+    session_number: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class OverrideIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    second_username: Annotated[str, Field(min_length=1, max_length=64)]
+    second_password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class SignIn(OrderIn):
+    override: OverrideIn | None = None
+
+
+class AldreteIn(_In):
+    activity: Annotated[int, Field(ge=0, le=2)]
+    respiration: Annotated[int, Field(ge=0, le=2)]
+    circulation: Annotated[int, Field(ge=0, le=2)]
+    consciousness: Annotated[int, Field(ge=0, le=2)]
+    oxygen_saturation: Annotated[int, Field(ge=0, le=2)]
+
+
+class DischargeIn(_In):
+    protocol_id: str = clinical.DEFAULT_PROTOCOL
+    escort_confirmed: bool = False
+    sign: bool = False
+    aldrete: AldreteIn | None = None
+    moaas: Annotated[int, Field(ge=0, le=5)] | None = None
+
+
+@router.get("/catalog")
+def catalog(caller: Caller) -> dict[str, Any]:
+    """Models, protocols (with limits), literature bands and monitoring thresholds."""
+    return clinical.catalog()
+
+
+@router.post("/simulate")
+def simulate(body: SimulateIn, caller: Caller) -> dict[str, Any]:
+    """A concentration curve with the population band and the therapeutic-window report.
+
+    Either a protocol (dosed by the calculator for the patient, limits not enforced: the
+    order form does that) or explicit doses.
+    """
+    pt = PkPatient(**body.patient.model_dump())
+    order = None
+    if body.protocol_id:
+        extra = {
+            "dose_mg_per_kg": body.dose_mg_per_kg,
+            "dose_mg": body.dose_mg,
+            "height_cm": body.patient.height_cm,
+            "sex": body.patient.sex,
+        }
+        check = clinical.dose_check(body.protocol_id, body.patient.weight_kg, extra)
+        if check["order"] is None:
+            r = check["refusal"]
+            raise ServiceError(
+                422, "validation_error", r["message"], field=r["field"], limit=r["limit"]
+            )
+        order = check
+        p = default_library().get(body.protocol_id)
+        from ketaclinic.dosing import check_order
+
+        result, _ = check_order(p, body.patient.weight_kg, **clinical._order_args(extra))
+        regimen = clinical.regimen_for(result)
+        model_id = body.model_id or clinical.model_for(p)
+    else:
+        if not body.doses:
+            raise ServiceError(
+                422,
+                "validation_error",
+                "give a protocol_id or at least one dose",
+                field="body.doses",
+                limit="1..50 doses",
+            )
+        regimen = Regimen(tuple(Dose(**d.model_dump()) for d in body.doses))
+        model_id = body.model_id or DEFAULT_ADULT_MODEL
+    out = clinical.simulation_json(
+        model_id=model_id, regimen=regimen, patient=pt, population=body.population
+    )
+    out["order"] = order
+    out["regimen"] = [
+        {
+            "route": d.route,
+            "amount_mg": d.amount_mg,
+            "start_min": d.start_min,
+            "duration_min": d.duration_min,
+        }
+        for d in regimen.doses
+    ]
+    return out
+
+
+def _order_inputs(ctx: Ctx, body: OrderIn) -> tuple[float, dict[str, Any], dict[str, Any]]:
+    """(weight_kg, calculator arguments, patient summary) for an order."""
+    args: dict[str, Any] = {
+        k: getattr(body, k)
+        for k in (
+            "height_cm",
+            "sex",
+            "dose_mg_per_kg",
+            "dose_mg",
+            "duration_min",
+            "concentration_mg_per_ml",
+            "session_number",
+        )
+    }
+    summary: dict[str, Any] = {"patient_id": None}
+    weight = body.weight_kg
+    if body.patient_id is not None:
+        ctx.require("patient.read")
+        p = load_patient(ctx, body.patient_id)
+        m = queries.latest_measurement(ctx, p.id)
+        weight = weight or m["weight_kg"]
+        args["height_cm"] = args["height_cm"] or m["height_cm"]
+        args["sex"] = args["sex"] or p.sex
+        summary = {
+            "patient_id": str(p.id),
+            "name": f"{p.family_name}, {p.given_name}",
+            "mrn": p.mrn,
+            "weight_kg": m["weight_kg"],
+            "height_cm": m["height_cm"],
+            "sex": p.sex,
+        }
+    if weight is None:
+        raise ServiceError(
+            422,
+            "validation_error",
+            "weight_kg is required (no weight on record)",
+            field="body.weight_kg",
+            unit="kg",
+        )
+    return weight, args, summary
+
+
+@router.post("/orders/check", openapi_extra=PHI)
+def order_check(body: OrderIn, ctx: Context) -> dict[str, Any]:
+    """The calculator's dose, volume and pump rate with every limit met; nothing enforced."""
+    if ctx.principal.role not in _CHECK_ROLES:
+        raise forbidden(f"role {ctx.principal.role} may not check dose orders")
+    weight, args, summary = _order_inputs(ctx, body)
+    out = clinical.dose_check(body.protocol_id, weight, args)
+    pid = summary["patient_id"]
+    ctx.audit(
+        "R",
+        "order.check",
+        f"order:{body.protocol_id}:{out['status']}",
+        uuid.UUID(pid) if pid else None,
+    )
+    ctx.db.commit()
+    return {**out, "patient": summary, "weight_kg": weight}
+
+
+def _second_clinician(ctx: Ctx, request: Request, o: OverrideIn) -> StaffUser:
+    user = ctx.db.scalars(
+        select(StaffUser).where(StaffUser.username == o.second_username)
+    ).one_or_none()
+    ok = (
+        user is not None
+        and user.active
+        and verify_password(request.app.state.hasher, user.password_hash, o.second_password)
+    )
+    if not ok or user is None:
+        raise ServiceError(
+            422,
+            "validation_error",
+            "second clinician: username or password is wrong",
+            field="body.override.second_username",
+            value=o.second_username,
+        )
+    if user.id == ctx.principal.id:
+        raise ServiceError(
+            422,
+            "validation_error",
+            "the second clinician must be another person than the prescriber",
+            field="body.override.second_username",
+            value=o.second_username,
+        )
+    if user.role not in _CHECK_ROLES:
+        raise ServiceError(
+            422,
+            "validation_error",
+            f"the second clinician must be a prescriber or nurse, not {user.role}",
+            field="body.override.second_username",
+            value=o.second_username,
+        )
+    return user
+
+
+@router.post("/orders/sign", openapi_extra=PHI)
+def order_sign(body: SignIn, ctx: Context, request: Request) -> dict[str, Any]:
+    """Sign an order: hard limits refuse (422); a soft limit needs a reason and a second
+    clinician who confirms with their own password. Recorded in the audit log (the service
+    has no order table yet)."""
+    if ctx.principal.role not in _ORDER_ROLES:
+        raise forbidden(f"role {ctx.principal.role} may not sign dose orders")
+    weight, args, summary = _order_inputs(ctx, body)
+    override = None
+    if body.override is not None:
+        second = _second_clinician(ctx, request, body.override)
+        override = Override(body.override.reason, second.username, ctx.principal.name)
+    result = clinical.dose_sign(
+        body.protocol_id, weight, args, override=override, start=ctx.clock()
+    )
+    pid = uuid.UUID(summary["patient_id"]) if summary["patient_id"] else None
+    ref = f"order:{body.protocol_id}:{result['dose_mg']:g}mg"
+    if override is not None:
+        ref += f":override-by:{override.second_clinician}"
+    ctx.audit("C", "order.sign", ref[:200], pid)
+    ctx.db.commit()
+    return {
+        "status": "signed",
+        "order": result,
+        "patient": summary,
+        "signed_by": ctx.principal.name,
+        "signed_at": ctx.clock().isoformat(),
+    }
+
+
+@router.get("/dashboard", openapi_extra=PHI)
+def dashboard(ctx: Context) -> dict[str, Any]:
+    return queries.dashboard(ctx)
+
+
+@router.get("/schedule", openapi_extra=PHI)
+def schedule(
+    ctx: Context,
+    start: Annotated[date, Query()],
+    days: Annotated[int, Query(ge=1, le=31)] = 7,
+) -> dict[str, Any]:
+    return queries.schedule(ctx, start, days)
+
+
+@router.get("/outcomes/alert-rates", openapi_extra=PHI)
+def alert_rates(ctx: Context, weeks: Annotated[int, Query(ge=1, le=104)] = 16) -> dict[str, Any]:
+    """Share of completed sessions with an alert, per week, with Wilson 95% intervals."""
+    return queries.alert_rates(ctx, weeks=weeks)
+
+
+@router.get("/patients/{patient_id}/sessions", openapi_extra=PHI)
+def patient_sessions(patient_id: uuid.UUID, ctx: Context) -> list[dict[str, Any]]:
+    return queries.patient_sessions(ctx, patient_id)
+
+
+def _protocol(protocol_id: str) -> Any:
+    return default_library().get(protocol_id)
+
+
+@router.get("/sessions/{session_id}/overview", openapi_extra=PHI)
+def session_overview(
+    session_id: uuid.UUID,
+    ctx: Context,
+    response: Response,
+    protocol_id: Annotated[str, Query(max_length=64)] = clinical.DEFAULT_PROTOCOL,
+) -> dict[str, Any]:
+    """Session, patient, chair, the planned order and its predicted concentration curve.
+
+    Until orders are stored, the plan is the protocol's standard dose for the patient's
+    latest weight, started at the session start (``plan.assumed`` is true).
+    """
+    ctx.require("session.read")
+    s = session_service.load_session(ctx, session_id)
+    p = ctx.db.get(Patient, s.patient_id)
+    chair = ctx.db.get(Chair, s.chair_id)
+    assert p is not None
+    assert chair is not None
+    m = queries.latest_measurement(ctx, p.id)
+    proto = _protocol(protocol_id)
+    now = ctx.clock()
+    age = (now.date() - p.birth_date).days / 365.25
+    plan: dict[str, Any] = {
+        "protocol": proto.to_dict(),
+        "assumed": True,
+        "order": None,
+        "prediction": None,
+        "refusal": None,
+    }
+    if m["weight_kg"] is not None:
+        args = {"height_cm": m["height_cm"], "sex": p.sex}
+        check = clinical.dose_check(proto.id, m["weight_kg"], args)
+        plan["order"], plan["refusal"] = check["order"], check["refusal"]
+        if check["order"] is not None:
+            from ketaclinic.dosing import check_order
+
+            result, _ = check_order(proto, m["weight_kg"], **clinical._order_args(args))
+            pt = PkPatient(
+                weight_kg=m["weight_kg"],
+                age_years=min(age, 120),
+                sex=p.sex,  # type: ignore[arg-type]
+                height_cm=m["height_cm"],
+            )
+            sim = clinical.simulation_json(
+                model_id=clinical.model_for(proto),
+                regimen=clinical.regimen_for(result),
+                patient=pt,
+                population=False,
+            )
+            sim.pop("window")
+            plan["prediction"] = sim
+            plan["end_min"] = result.end_min
+    end_mon = clinical.monitoring_end(s.started_at, proto)
+    response.headers["ETag"] = etag(s.version)
+    ctx.audit("R", "session.overview", f"TreatmentSession/{s.id}", p.id)
+    ctx.db.commit()
+    return {
+        "server_now": now.isoformat(),
+        "session": {
+            "id": str(s.id),
+            "status": s.status,
+            "version": s.version,
+            "scheduled_for": s.scheduled_for.isoformat(),
+            "started_at": s.started_at.isoformat() if s.started_at else None,
+            "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+        },
+        "patient": {
+            "id": str(p.id),
+            "name": f"{p.family_name}, {p.given_name}",
+            "mrn": p.mrn,
+            "age_years": round(age, 1),
+            "sex": p.sex,
+            "escort_name": p.escort_name,
+            "escort_phone": p.escort_phone,
+            **m,
+        },
+        "chair": {"id": str(chair.id), "label": chair.label},
+        "plan": plan,
+        "monitoring_until": None if end_mon is None else end_mon.isoformat(),
+        "thresholds": clinical.thresholds_json(),
+        "bands": clinical.bands_json(),
+        "ng_per_ml_per_mg_per_l": MG_PER_L_TO_NG_PER_ML,
+    }
+
+
+def _discharge(ctx: Ctx, session_id: uuid.UUID, body: DischargeIn) -> tuple[Any, dict[str, Any]]:
+    s = session_service.load_session(ctx, session_id)
+    latest = queries.latest_vitals(ctx, s.id)
+    out = clinical.discharge_json(
+        protocol=_protocol(body.protocol_id),
+        started_at=s.started_at,
+        now=ctx.clock(),
+        latest=latest,
+        escort_confirmed=body.escort_confirmed,
+        signature=ctx.principal.name if body.sign else None,
+        aldrete=None if body.aldrete is None else body.aldrete.model_dump(),
+        moaas=body.moaas,
+    )
+    return s, out
+
+
+@router.post("/sessions/{session_id}/discharge-check", openapi_extra=PHI)
+def discharge_check(session_id: uuid.UUID, body: DischargeIn, ctx: Context) -> dict[str, Any]:
+    """Which discharge criteria hold and which still block (nothing is changed)."""
+    ctx.require("reading.read")
+    s, out = _discharge(ctx, session_id, body)
+    ctx.audit("R", "discharge.check", f"TreatmentSession/{s.id}", s.patient_id)
+    ctx.db.commit()
+    return out
+
+
+@router.post("/sessions/{session_id}/discharge", openapi_extra=PHI)
+def discharge(
+    session_id: uuid.UUID,
+    body: DischargeIn,
+    ctx: Context,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Complete the session when every discharge criterion holds and the caller signs;
+    otherwise 409 naming the first blocking criterion (the body lists all)."""
+    ctx.require("session.run")
+    if not body.sign:
+        raise ServiceError(
+            422,
+            "validation_error",
+            "discharge needs the clinician's signature",
+            field="body.sign",
+            value=False,
+            limit="true",
+        )
+    s, out = _discharge(ctx, session_id, body)
+    if not out["allowed"]:
+        blocking = [c for c in out["criteria"] if not c["met"]]
+        msg = "; ".join(f"{c['criterion']}: {c['message']}" for c in blocking)
+        ctx.audit("E", "discharge.refused", f"TreatmentSession/{s.id}", s.patient_id, outcome=4)
+        ctx.db.commit()
+        raise ServiceError(
+            409,
+            "discharge_blocked",
+            f"discharge blocked: {msg}",
+            field=blocking[0]["criterion"],
+            limit="every criterion met",
+        )
+    row = session_service.transition(ctx, session_id, "completed", if_match)
+    response.headers["ETag"] = etag(row.version)
+    return {
+        **out,
+        "session": {
+            "id": str(row.id),
+            "status": row.status,
+            "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        },
+    }

@@ -1,0 +1,327 @@
+"""Read models the web pages need, built from the service's tables (one query each where
+possible). Every function takes the service context, checks the role and writes the audit
+record, like the service's own functions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ketaclinic.clinic.services.authz import allowed
+from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.tables import (
+    Alert,
+    Chair,
+    Patient,
+    PatientMeasurement,
+    TreatmentSession,
+    VitalReading,
+)
+from ketaclinic.clinic.vitals import VITAL_NAMES
+from ketaclinic.monitoring.vitals import VitalSigns
+
+__all__ = [
+    "INFUSION_STATUS_MIN",
+    "alert_rates",
+    "dashboard",
+    "latest_measurement",
+    "latest_vitals",
+    "patient_sessions",
+    "schedule",
+]
+
+#: Until a signed order is stored, "infusing" means the first 40 min of a session
+#: (the default protocol's duration, Sanacora 2017); after that, "monitoring".
+INFUSION_STATUS_MIN = 40.0
+_PRIORITY = {"high": 0, "medium": 1, "low": 2}
+
+
+def _name(p: Patient) -> str:
+    return f"{p.family_name}, {p.given_name}"
+
+
+def latest_measurement(ctx: Ctx, patient_id: uuid.UUID) -> dict[str, float | None]:
+    """Latest weight and height (each from its own latest measurement)."""
+    out: dict[str, float | None] = {"weight_kg": None, "height_cm": None}
+    for col in ("weight_kg", "height_cm"):
+        c = getattr(PatientMeasurement, col)
+        out[col] = ctx.db.scalar(
+            select(c)
+            .where(PatientMeasurement.patient_id == patient_id, c.is_not(None))
+            .order_by(PatientMeasurement.measured_at.desc())
+            .limit(1)
+        )
+    return out
+
+
+def latest_vitals(ctx: Ctx, session_id: uuid.UUID) -> VitalSigns | None:
+    """The latest reading of a session as domain vital signs."""
+    row = ctx.db.scalars(
+        select(VitalReading)
+        .where(VitalReading.session_id == session_id)
+        .order_by(VitalReading.measured_at.desc(), VitalReading.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return VitalSigns(measured_at=row.measured_at, **{n: getattr(row, n) for n in VITAL_NAMES})
+
+
+def _live_status(s: TreatmentSession, now: datetime, open_alerts: int) -> str:
+    if s.status == "scheduled":
+        return "pre-check"
+    if s.status != "in_progress" or s.started_at is None:
+        return s.status
+    elapsed = (now - s.started_at) / timedelta(minutes=1)
+    if elapsed < INFUSION_STATUS_MIN:
+        return "infusing"
+    return "monitoring" if open_alerts else "ready for discharge check"
+
+
+def dashboard(ctx: Ctx) -> dict[str, Any]:
+    """Today's chairs and sessions with live status, and open alerts by priority."""
+    ctx.require("session.read")
+    now = ctx.clock()
+    day0 = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    rows = ctx.db.execute(
+        select(TreatmentSession, Patient, Chair)
+        .join(Patient, Patient.id == TreatmentSession.patient_id)
+        .join(Chair, Chair.id == TreatmentSession.chair_id)
+        .where(
+            (TreatmentSession.status == "in_progress")
+            | (
+                (TreatmentSession.scheduled_for >= day0)
+                & (TreatmentSession.scheduled_for < day0 + timedelta(days=1))
+            )
+        )
+        .order_by(TreatmentSession.scheduled_for)
+    ).all()
+    ids = [s.id for s, _, _ in rows]
+    see_alerts = allowed(ctx.principal.role, "alert.read")
+    alerts: list[Alert] = []
+    last: dict[uuid.UUID, datetime] = {}
+    if ids and see_alerts:
+        alerts = list(
+            ctx.db.scalars(
+                select(Alert).where(Alert.session_id.in_(ids), Alert.acknowledged_at.is_(None))
+            )
+        )
+        last = dict(
+            ctx.db.execute(  # type: ignore[arg-type]
+                select(VitalReading.session_id, func.max(VitalReading.measured_at))
+                .where(VitalReading.session_id.in_(ids))
+                .group_by(VitalReading.session_id)
+            ).all()
+        )
+    by_session: dict[uuid.UUID, list[Alert]] = {}
+    for a in alerts:
+        by_session.setdefault(a.session_id, []).append(a)
+    sessions = []
+    info: dict[uuid.UUID, tuple[Patient, Chair]] = {}
+    for s, p, c in rows:
+        info[s.id] = (p, c)
+        open_n = len(by_session.get(s.id, []))
+        sessions.append(
+            {
+                "id": str(s.id),
+                "status": s.status,
+                "live_status": _live_status(s, now, open_n),
+                "patient": _name(p),
+                "patient_id": str(p.id),
+                "mrn": p.mrn,
+                "chair": c.label,
+                "chair_id": str(c.id),
+                "scheduled_for": s.scheduled_for.isoformat(),
+                "started_at": s.started_at.isoformat() if s.started_at else None,
+                "elapsed_min": None
+                if s.started_at is None
+                else round((now - s.started_at) / timedelta(minutes=1), 1),
+                "last_reading_at": last[s.id].isoformat() if s.id in last else None,
+                "open_alerts": {
+                    k: sum(a.priority == k for a in by_session.get(s.id, [])) for k in _PRIORITY
+                },
+            }
+        )
+    chairs = []
+    busy = {x["chair_id"]: x for x in sessions if x["status"] == "in_progress"}
+    for c in ctx.db.scalars(select(Chair).order_by(Chair.label)):
+        chairs.append({"id": str(c.id), "label": c.label, "session": busy.get(str(c.id))})
+    alerts.sort(key=lambda a: (_PRIORITY[a.priority], -a.raised_at.timestamp()))
+    alert_out = [
+        {
+            "id": str(a.id),
+            "session_id": str(a.session_id),
+            "priority": a.priority,
+            "message": a.message,
+            "code": a.code,
+            "raised_at": a.raised_at.isoformat(),
+            "cleared": a.cleared_at is not None,
+            "patient": _name(info[a.session_id][0]),
+            "chair": info[a.session_id][1].label,
+        }
+        for a in alerts
+    ]
+    ctx.audit("R", "dashboard.read", f"TreatmentSession?day={day0.date()}&n={len(sessions)}")
+    ctx.db.commit()
+    return {
+        "server_now": now.isoformat(),
+        "chairs": chairs,
+        "sessions": sessions,
+        "alerts": alert_out if see_alerts else None,
+        "infusion_status_min": INFUSION_STATUS_MIN,
+    }
+
+
+def schedule(ctx: Ctx, start: date, days: int) -> dict[str, Any]:
+    """Sessions per day and chair between ``start`` and ``start + days``, with capacity."""
+    ctx.require("session.read")
+    t0 = datetime.combine(start, datetime.min.time(), tzinfo=ctx.clock().tzinfo)
+    rows = ctx.db.execute(
+        select(TreatmentSession, Patient, Chair)
+        .join(Patient, Patient.id == TreatmentSession.patient_id)
+        .join(Chair, Chair.id == TreatmentSession.chair_id)
+        .where(
+            TreatmentSession.scheduled_for >= t0,
+            TreatmentSession.scheduled_for < t0 + timedelta(days=days),
+        )
+        .order_by(TreatmentSession.scheduled_for)
+    ).all()
+    chairs = [{"id": str(c.id), "label": c.label} for c in ctx.db.scalars(select(Chair))]
+    items = [
+        {
+            "id": str(s.id),
+            "status": s.status,
+            "scheduled_for": s.scheduled_for.isoformat(),
+            "patient": _name(p),
+            "patient_id": str(p.id),
+            "chair": c.label,
+        }
+        for s, p, c in rows
+    ]
+    ctx.audit("R", "schedule.read", f"TreatmentSession?from={start}&days={days}&n={len(items)}")
+    ctx.db.commit()
+    return {"start": start.isoformat(), "days": days, "chairs": chairs, "sessions": items}
+
+
+def patient_sessions(ctx: Ctx, patient_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A patient's sessions with a summary each (readings, alerts, extremes)."""
+    ctx.require("session.read")
+    if ctx.db.get(Patient, patient_id) is None:
+        from ketaclinic.clinic.services.errors import not_found
+
+        raise not_found("patient", patient_id)
+    sess = list(
+        ctx.db.scalars(
+            select(TreatmentSession)
+            .where(TreatmentSession.patient_id == patient_id)
+            .order_by(TreatmentSession.scheduled_for)
+        )
+    )
+    ids = [s.id for s in sess]
+    stats: dict[uuid.UUID, Any] = {}
+    alerts: dict[uuid.UUID, int] = {}
+    if ids:
+        for sid, n, smax, hrmax, spmin in ctx.db.execute(
+            select(
+                VitalReading.session_id,
+                func.count(),
+                func.max(VitalReading.sbp_mmhg),
+                func.max(VitalReading.hr_per_min),
+                func.min(VitalReading.spo2_pct),
+            )
+            .where(VitalReading.session_id.in_(ids))
+            .group_by(VitalReading.session_id)
+        ).all():
+            stats[sid] = (n, smax, hrmax, spmin)
+        alerts = dict(
+            ctx.db.execute(  # type: ignore[arg-type]
+                select(Alert.session_id, func.count())
+                .where(Alert.session_id.in_(ids))
+                .group_by(Alert.session_id)
+            ).all()
+        )
+    chairs = {c.id: c.label for c in ctx.db.scalars(select(Chair))}
+    out = []
+    for s in sess:
+        n, smax, hrmax, spmin = stats.get(s.id, (0, None, None, None))
+        out.append(
+            {
+                "id": str(s.id),
+                "status": s.status,
+                "chair": chairs.get(s.chair_id, "?"),
+                "scheduled_for": s.scheduled_for.isoformat(),
+                "started_at": s.started_at.isoformat() if s.started_at else None,
+                "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+                "readings": n,
+                "max_sbp_mmhg": smax,
+                "max_hr_per_min": hrmax,
+                "min_spo2_pct": spmin,
+                "alerts": alerts.get(s.id, 0),
+            }
+        )
+    ctx.audit("R", "session.list", f"Patient/{patient_id}/sessions", patient_id)
+    ctx.db.commit()
+    return out
+
+
+def alert_rates(ctx: Ctx, *, weeks: int) -> dict[str, Any]:
+    """Share of completed sessions with at least one alert, per week, with Wilson 95% CIs.
+
+    Wilson 1927, J Am Stat Assoc 22:209, doi:10.1080/01621459.1927.10502953 (through
+    ``ketaclinic.instruments.analytics.wilson_interval``). Alerts are monitoring-rule
+    breaches, not adverse events: the service stores no adverse events yet.
+    """
+    from ketaclinic.instruments.analytics import wilson_interval
+
+    ctx.require("alert.read")
+    now = ctx.clock()
+    monday = datetime.combine(
+        now.date() - timedelta(days=now.weekday()), datetime.min.time(), tzinfo=now.tzinfo
+    )
+    t0 = monday - timedelta(weeks=weeks - 1)
+    sess = list(
+        ctx.db.execute(
+            select(TreatmentSession.id, TreatmentSession.started_at).where(
+                TreatmentSession.status == "completed", TreatmentSession.started_at >= t0
+            )
+        ).all()
+    )
+    with_alert = set(
+        ctx.db.scalars(
+            select(Alert.session_id)
+            .where(Alert.session_id.in_([s for s, _ in sess]))
+            .group_by(Alert.session_id)
+        )
+    )
+    rows = []
+    for k in range(weeks):
+        w0 = t0 + timedelta(weeks=k)
+        ids = [s for s, t in sess if t is not None and w0 <= t < w0 + timedelta(weeks=1)]
+        hits = sum(s in with_alert for s in ids)
+        lo, hi = wilson_interval(hits, len(ids)) if ids else (None, None)
+        rows.append(
+            {
+                "week_start": w0.date().isoformat(),
+                "sessions": len(ids),
+                "with_alert": hits,
+                "proportion": hits / len(ids) if ids else None,
+                "ci95": [lo, hi],
+            }
+        )
+    n = len(sess)
+    hits = sum(s in with_alert for s, _ in sess)
+    lo, hi = wilson_interval(hits, n) if n else (None, None)
+    ctx.audit("R", "outcomes.alert_rates", f"TreatmentSession?from={t0.date()}&n={n}")
+    ctx.db.commit()
+    return {
+        "weeks": rows,
+        "total": {
+            "sessions": n,
+            "with_alert": hits,
+            "proportion": hits / n if n else None,
+            "ci95": [lo, hi],
+        },
+    }

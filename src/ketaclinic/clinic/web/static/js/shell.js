@@ -1,0 +1,2 @@
+import { shell } from "./api.js";
+shell();

@@ -1,0 +1,302 @@
+"""The UI's extra endpoints (/api/v1/ui), in-process on a fresh SQLite database: values,
+the role checks, the one error shape, and an audit record for every patient-data route."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinic import migrate
+from ketaclinic.clinic.api import create_app
+from ketaclinic.clinic.db import make_engine
+from ketaclinic.clinic.security import hasher
+from ketaclinic.clinic.services.demo import DemoClinic, seed_demo
+from ketaclinic.clinic.settings import Settings
+from ketaclinic.clinic.tables import AuditRecord, Patient
+
+SECRET = "web-" + "z9q" * 12 + "-abcdefghij"
+P = "/api/v1"
+NORMAL = {"sbp_mmhg": 128, "dbp_mmhg": 78, "hr_per_min": 74, "spo2_pct": 98, "rr_per_min": 14}
+
+
+@dataclass
+class World:
+    client: TestClient
+    demo: DemoClinic
+    engine: Any
+    tokens: dict[str, str]
+
+    def h(self, user: str) -> dict[str, str]:
+        if user not in self.tokens:
+            r = self.client.post(
+                f"{P}/auth/login", json={"username": user, "password": self.demo.logins[user]}
+            )
+            assert r.status_code == 200, r.text
+            self.tokens[user] = r.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def audit_count(self) -> int:
+        with Session(self.engine) as db:
+            return int(db.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+    def patient_id(self) -> str:
+        with Session(self.engine) as db:
+            return str(db.scalars(select(Patient.id).order_by(Patient.mrn)).first())
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    settings = Settings(
+        secret_key=SECRET, database_url=url, password_hash_profile="test-only-cheap"
+    )
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        demo = seed_demo(
+            db,
+            ph=hasher(settings.argon2_params),
+            audit_key=SECRET.encode(),
+            node_id="test",
+            now=datetime.now(UTC),
+        )
+    app = create_app(settings, engine=engine)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield World(client, demo, engine, {})
+    engine.dispose()
+
+
+def _error(r: Any, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"}
+    assert {"status", "code", "message", "field", "value", "unit", "limit", "errors"} <= set(
+        body["error"]
+    )
+    return dict(body["error"])
+
+
+def test_every_ui_patient_data_route_writes_an_audit_record(world: World) -> None:
+    sid, pid = world.demo.active_session_id, world.patient_id()
+    dev = {"Authorization": f"Bearer {world.demo.device_tokens[world.demo.active_chair]}"}
+    r = world.client.post(
+        f"{P}/sessions/{sid}/readings",
+        headers=dev,
+        json={"measured_at": datetime.now(UTC).isoformat(), "device_seq": 1, **NORMAL},
+    )
+    assert r.status_code == 201, r.text
+    today = datetime.now(UTC).date().isoformat()
+    nurse, desk, doctor = world.h("nurse.kim"), world.h("desk.lee"), world.h("dr.ross")
+    order = {"protocol_id": "depression-iv-40min", "weight_kg": 70}
+
+    def get(url: str, h: dict[str, str]) -> Any:
+        return lambda: world.client.get(P + url, headers=h)
+
+    def post(url: str, body: dict[str, Any], h: dict[str, str]) -> Any:
+        return lambda: world.client.post(P + url, json=body, headers=h)
+
+    calls = {
+        ("get", "/ui/dashboard"): get("/ui/dashboard", nurse),
+        ("get", "/ui/schedule"): get(f"/ui/schedule?start={today}", desk),
+        ("get", "/ui/outcomes/alert-rates"): get("/ui/outcomes/alert-rates", nurse),
+        ("get", "/ui/patients/{patient_id}/sessions"): get(f"/ui/patients/{pid}/sessions", nurse),
+        ("get", "/ui/sessions/{session_id}/overview"): get(f"/ui/sessions/{sid}/overview", nurse),
+        ("post", "/ui/sessions/{session_id}/discharge-check"): post(
+            f"/ui/sessions/{sid}/discharge-check", {}, nurse
+        ),
+        ("post", "/ui/orders/check"): post("/ui/orders/check", order, nurse),
+        ("post", "/ui/orders/sign"): post("/ui/orders/sign", {**order, "patient_id": pid}, doctor),
+        # needs If-Match and met criteria: test_discharge_gate_refuses_then_completes
+        ("post", "/ui/sessions/{session_id}/discharge"): None,
+    }
+    spec = world.client.get("/openapi.json").json()
+    marked = {
+        (m, path.removeprefix(P))
+        for path, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if op.get("x-patient-data-ui")
+    }
+    assert marked == set(calls), "add the new UI patient-data route to calls"
+    for key, call in calls.items():
+        if call is None:
+            continue
+        before = world.audit_count()
+        r = call()
+        assert r.status_code == 200, (key, r.text)
+        assert world.audit_count() > before, f"{key} wrote no audit record"
+
+
+def test_order_check_values_and_limits(world: World) -> None:
+    body = {"protocol_id": "depression-iv-40min", "weight_kg": 70}
+    r = world.client.post(f"{P}/ui/orders/check", json=body, headers=world.h("nurse.kim"))
+    d = r.json()
+    # calculator doctest / Sanacora 2017: 0.5 mg/kg x 70 kg over 40 min at 10 mg/mL
+    assert (d["status"], d["order"]["dose_mg"], d["order"]["volume_ml"]) == ("ok", 35.0, 3.5)
+    assert d["order"]["pump_rate_ml_per_h"] == pytest.approx(5.25)
+    soft = world.client.post(
+        f"{P}/ui/orders/check", json={**body, "dose_mg_per_kg": 0.9}, headers=world.h("nurse.kim")
+    ).json()
+    assert soft["status"] == "needs-override"
+    assert {v["field"] for v in soft["violations"]} == {"dose_mg_per_kg", "rate_mg_per_kg_per_h"}
+    hard = world.client.post(
+        f"{P}/ui/orders/check", json={**body, "dose_mg_per_kg": 1.2}, headers=world.h("nurse.kim")
+    ).json()
+    assert hard["status"] == "refused"
+    assert hard["refusal"]["message"].startswith("dose_mg_per_kg must be <= 1 mg/kg")
+    bad_conc = world.client.post(
+        f"{P}/ui/orders/check",
+        json={**body, "concentration_mg_per_ml": 7},
+        headers=world.h("nurse.kim"),
+    ).json()
+    assert bad_conc["status"] == "refused"
+    assert bad_conc["refusal"]["field"] == "concentration_mg_per_ml"
+
+
+def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
+    body = {"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 0.9}
+    e = _error(
+        world.client.post(f"{P}/ui/orders/sign", json=body, headers=world.h("nurse.kim")), 403
+    )
+    assert "may not sign" in e["message"]
+    e = _error(world.client.post(f"{P}/ui/orders/sign", json=body, headers=world.h("dr.ross")), 422)
+    assert e["field"] == "dose_mg_per_kg"
+    assert "needs a reason and a second clinician" in e["message"]
+    wrong = {
+        **body,
+        "override": {
+            "reason": "x",
+            "second_username": "nurse.kim",
+            "second_password": "wrong password",
+        },
+    }
+    e = _error(
+        world.client.post(f"{P}/ui/orders/sign", json=wrong, headers=world.h("dr.ross")), 422
+    )
+    assert e["field"] == "body.override.second_username"
+    desk = {
+        **body,
+        "override": {
+            "reason": "x",
+            "second_username": "desk.lee",
+            "second_password": world.demo.logins["desk.lee"],
+        },
+    }
+    e = _error(world.client.post(f"{P}/ui/orders/sign", json=desk, headers=world.h("dr.ross")), 422)
+    assert "prescriber or nurse" in e["message"]
+    ok = {
+        **body,
+        "override": {
+            "reason": "partial response",
+            "second_username": "nurse.kim",
+            "second_password": world.demo.logins["nurse.kim"],
+        },
+    }
+    r = world.client.post(f"{P}/ui/orders/sign", json=ok, headers=world.h("dr.ross"))
+    assert r.status_code == 200, r.text
+    o = r.json()["order"]
+    assert o["dose_mg"] == pytest.approx(63.0)
+    assert o["override"] == {
+        "reason": "partial response",
+        "second_clinician": "nurse.kim",
+        "ordering_clinician": "dr.ross",
+    }
+    hard = {**ok, "dose_mg_per_kg": 1.2}
+    e = _error(world.client.post(f"{P}/ui/orders/sign", json=hard, headers=world.h("dr.ross")), 422)
+    assert e["field"] == "dose_mg_per_kg"
+    assert "hard limit" in e["message"]
+    e = _error(
+        world.client.post(
+            f"{P}/ui/orders/check",
+            json={"protocol_id": "nope", "weight_kg": 70},
+            headers=world.h("dr.ross"),
+        ),
+        404,
+    )
+    e = _error(world.client.get(f"{P}/ui/dashboard"), 401)
+    e = _error(
+        world.client.post(
+            f"{P}/ui/orders/check", json={**body, "weight_kg": True}, headers=world.h("dr.ross")
+        ),
+        422,
+    )
+    assert e["field"] == "body.weight_kg"
+
+
+def test_discharge_gate_refuses_then_completes(world: World) -> None:
+    sid = world.demo.active_session_id
+    nurse = world.h("nurse.kim")
+    e = _error(
+        world.client.post(
+            f"{P}/ui/sessions/{sid}/discharge",
+            json={"sign": True},
+            headers={**nurse, "If-Match": '"2"'},
+        ),
+        409,
+    )
+    assert e["code"] == "discharge_blocked"
+    assert e["field"] == "vitals-within-limits"
+    dev = {"Authorization": f"Bearer {world.demo.device_tokens[world.demo.active_chair]}"}
+    world.client.post(
+        f"{P}/sessions/{sid}/readings",
+        headers=dev,
+        json={"measured_at": datetime.now(UTC).isoformat(), "device_seq": 7, **NORMAL},
+    )
+    body = {
+        "sign": True,
+        "escort_confirmed": True,
+        "aldrete": {
+            "activity": 2,
+            "respiration": 2,
+            "circulation": 2,
+            "consciousness": 2,
+            "oxygen_saturation": 1,
+        },
+    }
+    chk = world.client.post(f"{P}/ui/sessions/{sid}/discharge-check", json=body, headers=nurse)
+    assert chk.json()["allowed"] is True
+    assert chk.json()["aldrete_total"] == 9
+    low = {**body, "aldrete": {**body["aldrete"], "oxygen_saturation": 0}}  # 8 < 9 (Aldrete 1995)
+    e = _error(
+        world.client.post(
+            f"{P}/ui/sessions/{sid}/discharge", json=low, headers={**nurse, "If-Match": '"2"'}
+        ),
+        409,
+    )
+    assert e["field"] == "modified-aldrete"
+    version = world.client.get(f"{P}/sessions/{sid}", headers=nurse).headers["ETag"]
+    _error(
+        world.client.post(
+            f"{P}/ui/sessions/{sid}/discharge", json=body, headers={**nurse, "If-Match": '"999"'}
+        ),
+        412,
+    )
+    r = world.client.post(
+        f"{P}/ui/sessions/{sid}/discharge", json=body, headers={**nurse, "If-Match": version}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["session"]["status"] == "completed"
+    _error(world.client.get(f"{P}/ui/sessions/{uuid.uuid4()}/overview", headers=nurse), 404)
+
+
+def test_simulate_window_report_and_statement(world: World) -> None:
+    body = {"patient": {"weight_kg": 70}, "protocol_id": "depression-iv-40min", "population": False}
+    r = world.client.post(f"{P}/ui/simulate", json=body, headers=world.h("dr.ross"))
+    d = r.json()
+    # Kamp 2020 typical patient, 35 mg over 40 min: Cp(40 min) = 253.1 ng/mL (simulate doctest)
+    assert d["window"]["peak_plasma_time_min"] == pytest.approx(40.0)
+    assert d["window"]["peak_plasma_ng_per_ml"] == pytest.approx(253.1, abs=0.1)
+    assert d["statement"].startswith("No plasma concentration-response relationship")
+    assert [b["id"] for b in d["bands"]] == [
+        "analgesic",
+        "psychotomimetic",
+        "awakening",
+        "anaesthetic",
+    ]

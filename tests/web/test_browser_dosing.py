@@ -1,0 +1,115 @@
+"""Browser: the simulation workbench and dose ordering (soft and hard limits)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
+from tests.web.conftest import Server, expect, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_workbench_draws_curve_bands_and_window_report(page: Any, server: Server) -> None:
+    sign_in(page, server, "dr.ross", "/workbench")
+    chart = page.locator("#sim-chart")
+    expect(page.locator("#page-error")).to_be_hidden()
+    chart.locator("svg").wait_for(
+        timeout=30_000
+    )  # the first simulation imports and warms the engine
+    # 0.5 mg/kg over 40 min for 70 kg = 35 mg (Sanacora 2017); Kamp 2020 typical Cp at 40 min
+    # is 253.1 ng/mL (the simulate() doctest), so the peak shown is about 253 ng/mL.
+    caption = page.locator("#sim-caption")
+    expect(caption).to_contain_text("iv-infusion 35 mg over 40 min")
+    report = page.locator("#window")
+    assert re.search(r"Peak plasma 25[0-9] ng/mL at 40 min", report.text_content())
+    assert page.locator("#window table tbody tr").count() == 4  # the four literature bands
+    assert NO_ANTIDEPRESSANT_CR in page.locator("#statement").text_content()
+    # plasma and effect site; Kamp 2020 publishes no BSV, so no population band, and it says so
+    assert chart.locator("polyline.s-plasma").count() == 1
+    assert chart.locator("polyline.s-effect").count() == 1
+    assert chart.locator("polygon.area").count() == 0
+    assert "publishes no between-subject variability" in caption.text_content()
+    assert "analgesia" in page.locator("#sim-chart .legend").text_content()
+    # esketamine: Perez-Ruixo 2021 has published BSV -> a 5th-95th percentile band
+    page.get_by_label("Protocol", exact=True).select_option("esketamine-nasal-trd")
+    page.get_by_role("button", name="Simulate").click()
+    expect(caption).to_contain_text("perez-ruixo-2021; intranasal 56 mg")
+    expect(chart.locator("polygon.area")).to_have_count(1)
+    # a regimen instead of a protocol
+    page.get_by_label("A regimen").check()
+    page.get_by_label("Route").select_option("iv-bolus")
+    page.get_by_label("Amount, mg").fill("70")
+    page.get_by_label(re.compile("Population band")).uncheck()
+    page.get_by_role("button", name="Simulate").click()
+    expect(caption).to_contain_text("iv-bolus 70 mg")
+    expect(chart.locator("polygon.area")).to_have_count(0)
+
+
+def _order(page: Any, dose: str) -> None:
+    page.get_by_label("Protocol").select_option("depression-iv-40min")
+    page.get_by_label("Weight, kg").fill("70")
+    page.get_by_label("Or another dose").fill(dose)
+    page.get_by_role("button", name="Calculate").click()
+
+
+def test_order_within_limits_shows_dose_volume_rate_and_signs(page: Any, server: Server) -> None:
+    sign_in(page, server, "dr.ross", "/orders")
+    page.locator("#protocol option").first.wait_for(state="attached")
+    _order(page, "0.5")
+    values = page.locator("#order-values")
+    values.wait_for()
+    text = values.text_content()
+    # calculator doctest: 35 mg, 3.5 mL at 10 mg/mL, 5.25 mL/h over 40 min
+    assert "35 mg" in text
+    assert "3.5 mL" in text
+    assert "5.25 mL/h" in text
+    assert page.locator("#limits tbody tr").count() >= 5
+    page.get_by_role("button", name="Sign order").click()
+    expect(page.locator("#sign-msg")).to_contain_text("Order signed by dr.ross: 35 mg at 5.25 mL/h")
+
+
+def test_soft_limit_needs_reason_and_second_clinician(page: Any, server: Server) -> None:
+    sign_in(page, server, "dr.ross", "/orders")
+    page.locator("#protocol option").first.wait_for(state="attached")
+    _order(page, "0.9")  # soft max 0.75 mg/kg (Andrade 2017), hard max 1.0
+    form = page.locator("#override-form")
+    form.wait_for()
+    assert "dose_mg_per_kg must be <= 0.75 mg/kg" in form.text_content()
+    assert page.locator("#limits td.breach.soft").count() >= 1
+    page.get_by_label("Reason").fill("partial response at 0.75 mg/kg")
+    # the prescriber cannot be their own second clinician
+    page.get_by_label("Second clinician (username)").fill("dr.ross")
+    page.get_by_label("Second clinician's password").fill(server.logins["dr.ross"])
+    page.get_by_role("button", name="Sign with override").click()
+    expect(page.locator("#page-error")).to_contain_text("another person than the prescriber")
+    page.get_by_label("Second clinician (username)").fill("nurse.kim")
+    page.get_by_label("Second clinician's password").fill(server.logins["nurse.kim"])
+    page.get_by_role("button", name="Sign with override").click()
+    msg = page.locator("#sign-msg")
+    expect(msg).to_contain_text("63 mg")  # 0.9 mg/kg x 70 kg
+    expect(msg).to_contain_text("second clinician nurse.kim")
+
+
+def test_hard_limit_refuses_and_says_why(page: Any, server: Server) -> None:
+    sign_in(page, server, "dr.ross", "/orders")
+    page.locator("#protocol option").first.wait_for(state="attached")
+    _order(page, "1.2")
+    refusal = page.locator("#refusal")
+    refusal.wait_for()
+    assert "dose_mg_per_kg must be <= 1 mg/kg" in refusal.text_content()
+    assert "hard limit" in refusal.text_content()
+    assert page.locator("#sign-card").is_hidden()
+    assert page.locator("#override-form").is_hidden()
+    # the server refuses too, whatever the page shows
+    r = server.api(
+        "POST",
+        "/ui/orders/sign",
+        as_user="dr.ross",
+        json={"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 1.2},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "dose_mg_per_kg"
