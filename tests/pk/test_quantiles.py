@@ -131,3 +131,35 @@ def test_property_error_bound_any_sample(values: list[float], q: float) -> None:
     y = np.array(values)[:, None]
     est = _sketch(y, (q,))
     _assert_within_bound(est, y, (q,))
+
+
+def test_nan_counts_as_overflow_and_rows_must_fit() -> None:
+    h = LogHistogram(2)
+    h.add_rows(0, np.array([[np.nan, 1.0], [0.5, 1.0]], dtype=np.float32))
+    assert h.overflowed
+    counts = h.counts
+    assert counts[0, -1] == 1
+    assert counts[1, -1] == 0
+    assert counts.sum(axis=1).tolist() == [2, 2]
+    with pytest.raises(InputError, match="t0"):
+        h.add_rows(1, np.ones((2, 2), dtype=np.float32))
+
+
+def test_counts_do_not_depend_on_rows_per_counting_call() -> None:
+    """Regression: blocks wider than one counting call (about 65,000 values) are split
+    into groups of rows; the counts must equal row-by-row counting."""
+    rng = np.random.default_rng(5)
+    y = rng.lognormal(-2, 3, size=(9, 20_000)).astype(np.float32)
+    y[0] = 0.0
+    y[1, ::7] = -1e-9
+    whole, by_row = LogHistogram(9), LogHistogram(9)
+    whole.add_rows(0, y)
+    for t in range(9):
+        by_row.add_rows(t, np.ascontiguousarray(y[t : t + 1]))
+    assert np.array_equal(whole.counts, by_row.counts)
+    assert whole.counts[0, 0] == 20_000
+    exact = np.percentile(y.astype(np.float64), [5, 50, 95], axis=1, method="inverted_cdf")
+    est = whole.percentiles([5, 50, 95])
+    big = exact >= 2.0**LOW_EXPONENT
+    assert np.all(est[~big] == 0.0)
+    assert np.max(np.abs(est[big] - exact[big]) / exact[big]) <= RELATIVE_ERROR_BOUND

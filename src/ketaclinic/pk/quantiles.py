@@ -22,7 +22,6 @@ rank ``ceil(n q / 100)``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,6 +39,7 @@ __all__ = [
     "LogHistogram",
     "bin_edges",
     "rank_index",
+    "scratch_size",
 ]
 
 MANTISSA_BITS = 7
@@ -54,13 +54,15 @@ _HI_KEY = (127 + HIGH_EXPONENT) << MANTISSA_BITS
 #: bucket 0 (zero / underflow), regular buckets, one overflow bucket.
 _N_REGULAR = _HI_KEY - _LO_KEY
 N_BINS = _N_REGULAR + 2
-_HIGH_HALF = 1 if sys.byteorder == "little" else 0
 #: Memory of one histogram per output time (int32 counts).
 BYTES_PER_TIME = 4 * N_BINS
-#: Rows counted per bincount call when no clamping is needed.
-_GROUP = 2
-_GROUP_OFFSETS = (_LO_KEY - np.arange(_GROUP, dtype=np.intp) * N_BINS)[:, None]
-assert _SHIFT == 16  # the int16 view below relies on it
+# high halves (bits >> 16, arithmetic) are clipped to [_LO_KEY - 1, _HI_KEY], so that
+# ``high - _BASE`` is the bucket in natural order: 0 (zero, below the range, negative),
+# regular buckets, overflow (and NaN).
+_BASE = _LO_KEY - 1
+_ONE = np.int32(1)  # same dtype as the counts: add.at's fast path
+#: Values counted per add.at call: a few rows, so that the keys stay in cache.
+_CALL_VALUES = 1 << 16
 
 
 def bin_edges() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -78,6 +80,20 @@ def _representatives() -> NDArray[np.float64]:
     rep[0] = 0.0
     rep[-1] = lower[-1]
     return rep
+
+
+def _row_offsets(t0: int, rows: int) -> NDArray[np.int32]:
+    """(rows, 1) int32 offsets that turn clipped high halves into flat histogram indices."""
+    r = np.arange(t0, t0 + rows, dtype=np.int32)[:, None]
+    r *= np.int32(N_BINS)
+    r -= np.int32(_BASE)
+    return r
+
+
+def scratch_size(n_values: int) -> int:
+    """intp elements of the ``add_rows`` scratch buffer for ``n_values`` values: the
+    bucket keys, then the int32 high halves."""
+    return n_values + (n_values + 1) // 2
 
 
 def rank_index(n: int, q_percent: float) -> int:
@@ -104,10 +120,13 @@ class LogHistogram:
     """
 
     def __init__(self, n_times: int) -> None:
-        # Internal order: regular buckets, then overflow, then zero/underflow last, so that
-        # one unsigned minimum maps negative keys (below the range) to the zero bucket.
         # int32 counts: 4 bytes x 6,146 buckets per output time; n stays below 2^31.
+        if n_times * N_BINS >= 2**31:
+            raise InputError.for_field(
+                "n_times", n_times, f"fewer than {2**31 // N_BINS:,} output times"
+            )
         self._raw = np.zeros((n_times, N_BINS), dtype=np.int32)
+        self._flat = self._raw.reshape(-1)  # a view: add.at counts into it
 
     @property
     def n_times(self) -> int:
@@ -116,7 +135,7 @@ class LogHistogram:
     @property
     def counts(self) -> NDArray[np.int32]:
         """(n_times, N_BINS) counts: bucket 0 zero/underflow, regular, overflow last."""
-        return np.roll(self._raw, 1, axis=1)
+        return self._raw.copy()
 
     def add_rows(
         self, t0: int, y: NDArray[np.float32], scratch: NDArray[np.intp] | None = None
@@ -124,41 +143,41 @@ class LogHistogram:
         """Count ``y`` (rows = consecutive output times from ``t0``, columns = patients).
 
         ``y`` must be a 2-D float32 array with C-contiguous rows; ``scratch`` an optional
-        intp buffer of at least ``2 * y.shape[1]`` elements (avoids an allocation).
-        Rows are counted one at a time so that the keys stay in cache.
+        intp buffer of at least ``scratch_size(y.size)`` elements (avoids an allocation).
+        Rows are counted a few at a time (about ``_CALL_VALUES`` values) so that the
+        intermediate keys stay in cache.
+
+        The bucket of a value is the high half of its bits (an arithmetic shift of the
+        int32 view), clipped to the range, so that zeros, tiny and negative values fall
+        in bucket 0 and large values (and NaN) in the overflow bucket; an unbuffered
+        ``np.add.at`` then counts the keys straight into the flat histogram (faster than
+        ``bincount``, which scans for its min/max and returns a new array per call).
         """
         if y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
             raise InputError.for_field("y", str(y.dtype), "a C-contiguous 2-D float32 array")
         rows, m = y.shape
         if m == 0 or rows == 0:
             return
-        if scratch is None or scratch.size < _GROUP * m:
-            scratch = np.empty(_GROUP * m, dtype=np.intp)
-        keys = scratch[:m]
-        ukeys = keys.view(np.uintp)
-        high = y.view(np.int16)[:, _HIGH_HALF::2]
-        # Values at or above 2^HIGH_EXPONENT (or NaN) need the slower three-way mapping;
-        # when every value is inside the regular range no clamping is needed at all.
-        no_overflow = float(y.max()) < 2.0**HIGH_EXPONENT
-        inside = no_overflow and float(y.min()) >= 2.0**LOW_EXPONENT
-        if inside:
-            # keys are in range: count _GROUP rows per bincount call (fewer calls)
-            offsets = _GROUP_OFFSETS
-            for r0 in range(0, rows, _GROUP):
-                g = min(_GROUP, rows - r0)
-                block = scratch[: g * m].reshape(g, m)
-                np.subtract(high[r0 : r0 + g], offsets[:g], out=block, dtype=np.intp)
-                counts = np.bincount(block.ravel(), minlength=g * N_BINS)
-                self._raw[t0 + r0 : t0 + r0 + g] += counts.reshape(g, N_BINS)
-            return
-        for r in range(rows):
-            np.subtract(high[r], _LO_KEY, out=keys, dtype=np.intp)
-            over = None if no_overflow else keys >= _N_REGULAR
-            # below the range (zero, tiny, negative) -> huge unsigned -> zero bucket
-            np.minimum(ukeys, N_BINS - 1, out=ukeys)
-            if over is not None:
-                keys[over] = _N_REGULAR
-            self._raw[t0 + r] += np.bincount(keys, minlength=N_BINS)
+        if t0 < 0 or t0 + rows > self.n_times:
+            raise InputError.for_field(
+                "t0", t0, f"rows {t0}..{t0 + rows - 1} within the {self.n_times} output times"
+            )
+        g = max(1, min(rows, _CALL_VALUES // m))
+        size = g * m
+        if scratch is None or scratch.size < scratch_size(size):
+            scratch = np.empty(scratch_size(size), dtype=np.intp)
+        yi = y.view(np.int32)
+        for r0 in range(0, rows, g):
+            r1 = min(r0 + g, rows)
+            size = (r1 - r0) * m
+            high = scratch[size:].view(np.int32)[:size].reshape(r1 - r0, m)
+            np.right_shift(yi[r0:r1], _SHIFT, out=high)
+            np.clip(high, _BASE, _HI_KEY, out=high)
+            # flat index of (row t0 + r, bucket): histogram rows are N_BINS apart
+            np.add(high, _row_offsets(t0 + r0, r1 - r0), out=high)
+            keys = scratch[:size]
+            np.copyto(keys, high.reshape(size))  # add.at runs fastest on intp indices
+            np.add.at(self._flat, keys, _ONE)
 
     def merge(self, other: LogHistogram) -> None:
         self._raw += other._raw
@@ -166,7 +185,7 @@ class LogHistogram:
     @property
     def overflowed(self) -> bool:
         """True when some value reached the overflow bucket (>= 2^HIGH_EXPONENT mg/L)."""
-        return bool(self._raw[:, _N_REGULAR].any())
+        return bool(self._raw[:, -1].any())
 
     def percentiles(self, q_percent: Sequence[float]) -> NDArray[np.float64]:
         """(len(q), n_times) percentiles in the unit of the data (inverted CDF)."""
@@ -179,16 +198,19 @@ class LogHistogram:
         n = int(self._raw[0].sum())
         if n == 0:
             return out
-        rep = _representatives()[1:]  # regular buckets then overflow (raw order)
+        rep = _representatives()
         ranks = np.array([rank_index(n, q) + 1 for q in q_percent], dtype=np.int64)
-        cum = np.empty(N_BINS - 1, dtype=np.int64)
-        # Row by row: a cumulative sum that stays in cache, then one search per row.
-        for t in range(self.n_times):
-            row = self._raw[t]
-            zeros = int(row[-1])
-            np.cumsum(row[:-1], out=cum, dtype=np.int64)
-            if cum[-1] + zeros != n:
+        # Blocks of rows: cumulative sums along the buckets, row r shifted by r * n so
+        # that the flattened block is sorted and one searchsorted serves every row.
+        block = max(1, _CALL_VALUES // N_BINS)
+        for t0 in range(0, self.n_times, block):
+            t1 = min(t0 + block, self.n_times)
+            cum = np.cumsum(self._raw[t0:t1], axis=1, dtype=np.int64)
+            if np.any(cum[:, -1] != n):
                 raise InputError("every output time must hold the same count", field="counts")
-            b = np.searchsorted(cum, ranks - zeros, side="left")
-            out[:, t] = np.where(ranks <= zeros, 0.0, rep[np.minimum(b, N_BINS - 2)])
+            shift = np.arange(t1 - t0, dtype=np.int64)[:, None] * n
+            cum += shift
+            flat = np.searchsorted(cum.reshape(-1), (ranks[None, :] + shift).reshape(-1))
+            b = flat.reshape(t1 - t0, ranks.size) - np.arange(t1 - t0)[:, None] * N_BINS
+            out[:, t0:t1] = rep[b].T
         return out
