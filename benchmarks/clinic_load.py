@@ -392,11 +392,15 @@ async def _chair_loop(
     out: LoadResult,
     t0: float,
     count: int | None,
+    batch: int = 0,
 ) -> int:
     from ketaclinic.clinic.monitor_sim import next_vitals
 
     rng = random.Random(seed)
-    path = f"{API}/sessions/{chair.session_id}/readings"
+    path = f"{API}/sessions/{chair.session_id}/readings" + ("/batch" if batch else "")
+    per_request = batch or 1
+    if rate_per_s:  # requests per second: a batch carries ``batch`` readings
+        rate_per_s = rate_per_s / per_request
     main, spare = Conn(port), Conn(port)
     vitals = next_vitals({}, rng)
     seq, k = seq0, 0
@@ -414,11 +418,14 @@ async def _chair_loop(
         if status in (200, 201):
             # a reading is acknowledged by its first 2xx: a 201, or a 200 when the first
             # reply was lost after the server had stored it
-            out.readings_acked += key not in out.acked
-            first = out.acked.setdefault(key, body["id"])
-            if status == 200 or first != body["id"]:
-                out.replays_ok += first == body["id"]
-                out.replays_bad += first != body["id"]
+            items = body["items"] if batch else [{**body, "created": status == 201}]
+            for item in items:
+                ikey = (key[0], item["device_seq"]) if batch else key
+                out.readings_acked += ikey not in out.acked
+                first = out.acked.setdefault(ikey, item["id"])
+                if not item["created"] or first != item["id"]:
+                    out.replays_ok += first == item["id"]
+                    out.replays_bad += first != item["id"]
 
     while True:
         due = start + k / rate_per_s if rate_per_s else loop.time()
@@ -426,15 +433,25 @@ async def _chair_loop(
             break
         if due - t0 >= duration_s or loop.time() - t0 >= duration_s:
             if rate_per_s:  # readings that were due but never sent: the server fell behind
-                out.backlog += max(0, int((duration_s - (start - t0)) * rate_per_s) - k)
+                due_n = int((duration_s - (start - t0)) * rate_per_s) - k
+                out.backlog += max(0, due_n) * per_request
             break
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        seq += 1
+        if batch:
+            items: list[bytes] = []
+            for _ in range(batch):
+                seq += 1
+                items.append(_reading(chair, seq, vitals))
+                vitals = next_vitals(vitals, rng)
+            payload = b'{"readings":[' + b",".join(items) + b"]}"
+        else:
+            seq += 1
+            payload = _reading(chair, seq, vitals)
+            vitals = next_vitals(vitals, rng)
         key = (chair.index, seq)
-        raw = main.request(path, chair.token, _reading(chair, seq, vitals))
-        vitals = next_vitals(vitals, rng)
+        raw = main.request(path, chair.token, payload)
         k += 1
         dice = rng.random()
         sent = loop.time()
@@ -476,6 +493,7 @@ async def _drive(
     lost: float,
     seed: int,
     count: int | None,
+    batch: int = 0,
 ) -> LoadResult:
     out = LoadResult(phase, 0.0, 0, 0, [], [], Counter(), 0, 0, 0, {})
     loop = asyncio.get_running_loop()
@@ -495,6 +513,7 @@ async def _drive(
             out=out,
             t0=t0,
             count=count,
+            batch=batch,
         )
         for c in chairs
     ]
@@ -518,12 +537,27 @@ def run_load(
     lost: float,
     seed: int,
     count: int | None = None,
+    batch: int = 0,
 ) -> LoadResult:
     """One phase: open loop at ``rate`` readings/s in total, or closed loop (``None``);
-    it ends after ``duration_s`` or, if given, after ``count`` readings per chair."""
+    it ends after ``duration_s`` or, if given, after ``count`` requests per chair.
+    ``batch`` > 0: each request is a batch of that many readings (``.../readings/batch``)."""
     cpu0 = server.cpu_s()
     res = asyncio.run(
-        _drive(chairs, server.port, phase, rate, duration_s, seqs, retry, race, lost, seed, count)
+        _drive(
+            chairs,
+            server.port,
+            phase,
+            rate,
+            duration_s,
+            seqs,
+            retry,
+            race,
+            lost,
+            seed,
+            count,
+            batch,
+        )
     )
     res.server_cpu_s = server.cpu_s() - cpu0
     res.load = load_avg()
@@ -676,6 +710,9 @@ def ingest(args: argparse.Namespace, rows: list[tuple[str, str, str]]) -> dict[s
                 load_avg(),
             )
         )
+        # one batch per chair per second at the target rate (--batch 0: one reading a request)
+        batch = args.batch if args.batch >= 0 else max(1, round(args.rate / args.chairs))
+        out["batch"] = batch
         phases = [("warm-up", args.rate / 4, 3.0), ("open loop", args.rate, args.duration_s)]
         if args.closed_s > 0:
             phases.append(("closed loop", None, args.closed_s))
@@ -691,6 +728,7 @@ def ingest(args: argparse.Namespace, rows: list[tuple[str, str, str]]) -> dict[s
                 race=args.race,
                 lost=args.lost,
                 seed=k + 1,
+                batch=batch,
             )
             acked.update(res.acked)
             d = describe(res)
@@ -699,7 +737,9 @@ def ingest(args: argparse.Namespace, rows: list[tuple[str, str, str]]) -> dict[s
                 target = f" (target {args.rate:,.0f}/s)" if rate else " (capacity)"
                 rows.append(
                     (
-                        f"ingest {name}, {args.chairs} chairs{target}, server {args.server}, "
+                        f"ingest {name}, {args.chairs} chairs{target}, "
+                        f"{f'batches of {batch}' if batch else 'one reading a request'}, "
+                        f"server {args.server}, "
                         f"synchronous={args.synchronous}",
                         f"{d['readings_per_s']:,.0f} readings/s ({d['requests_per_s']:,.0f} req/s "
                         f"incl. retries); latency p50 {d['p50_ms']:.1f} / p95 {d['p95_ms']:.1f} / "
@@ -747,6 +787,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retry", type=float, default=0.03, help="fraction retried after the ack")
     ap.add_argument("--race", type=float, default=0.01, help="fraction sent twice at once")
     ap.add_argument("--lost", type=float, default=0.01, help="fraction whose reply is dropped")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=-1,
+        help="readings per request on .../readings/batch (default: rate/chairs, one batch "
+        "per chair per second; 0: the single-reading endpoint)",
+    )
     ap.add_argument("--server", choices=("cli", "quiet"), default="cli")
     ap.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
     ap.add_argument("--skip-ingest", action="store_true")

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.cli.app import main
 from ketaclinic.clinic.tables import AuditRecord
+from tests.clinic.calls_screening import CALLS as SCREENING_CALLS
 from tests.clinic.conftest import SECRET, Clinic, patient_body
+from tests.clinic.orders_world import ORDER_AUDIT_CALLS
 from tests.clinic.world import World, build_world, now_iso, reading
 
 Call = Callable[[Clinic, World], Any]
@@ -51,6 +53,14 @@ def _course(c: Clinic, w: World) -> str:
 def _new_session(c: Clinic, w: World) -> str:
     body = {"patient_id": w.patient_id, "chair_id": w.other_chair_id, "scheduled_for": now_iso()}
     return str(c.client.post("/api/v1/sessions", json=body, headers=_nurse(c)).json()["id"])
+
+
+def _phq9(c: Clinic, w: World) -> Any:
+    body = {"instrument_id": "phq-9", "answers": {f"item{i}": 1 for i in range(1, 10)},
+            "administered_at": now_iso()}  # fmt: skip
+    return c.client.post(
+        f"{P}/patients/{w.patient_id}/questionnaires", json=body, headers=_nurse(c)
+    )
 
 
 #: (method, path template) -> (prepare, call). prepare runs first (its records don't count).
@@ -131,6 +141,14 @@ CALLS: dict[tuple[str, str], tuple[Call, Callable[[Clinic, World, Any], Any]]] =
             f"{P}/sessions/{w.session_id}/readings", json=reading(device_seq=5), headers=w.device()
         ),
     ),
+    ("post", "/sessions/{session_id}/readings/batch"): (
+        lambda c, w: None,
+        lambda c, w, _: c.client.post(
+            f"{P}/sessions/{w.session_id}/readings/batch",
+            json={"readings": [reading(device_seq=6)]},
+            headers=w.device(),
+        ),
+    ),
     ("get", "/sessions/{session_id}/readings"): (
         lambda c, w: None,
         lambda c, w, _: c.client.get(f"{P}/sessions/{w.session_id}/readings", headers=_nurse(c)),
@@ -143,7 +161,34 @@ CALLS: dict[tuple[str, str], tuple[Call, Callable[[Clinic, World, Any], Any]]] =
         _alert,
         lambda c, w, aid: c.client.post(f"{P}/alerts/{aid}/ack", headers=_nurse(c)),
     ),
+    # questionnaires / outcomes / safety notifications (tests/clinic/test_questionnaires.py)
+    ("post", "/patients/{patient_id}/questionnaires"): (
+        lambda c, w: None,
+        lambda c, w, _: _phq9(c, w),
+    ),
+    ("get", "/patients/{patient_id}/questionnaires"): (
+        lambda c, w: None,
+        lambda c, w, _: c.client.get(
+            f"{P}/patients/{w.patient_id}/questionnaires", headers=_nurse(c)
+        ),
+    ),
+    ("get", "/patients/{patient_id}/outcomes"): (
+        lambda c, w: None,
+        lambda c, w, _: c.client.get(f"{P}/patients/{w.patient_id}/outcomes", headers=_nurse(c)),
+    ),
+    ("get", "/notifications"): (
+        lambda c, w: None,
+        lambda c, w, _: c.client.get(f"{P}/notifications", headers=_nurse(c)),
+    ),
+    ("post", "/notifications/{notification_id}/ack"): (
+        lambda c, w: _phq9(c, w).json()["notifications"][0]["id"],
+        lambda c, w, nid: c.client.post(f"{P}/notifications/{nid}/ack", headers=_nurse(c)),
+    ),
 }
+CALLS.update(SCREENING_CALLS)  # issue 4 screening/consent/plan/medications
+
+
+CALLS.update(ORDER_AUDIT_CALLS)  # orders, administration, scores, AEs, discharge
 
 
 def _phi_routes(c: Clinic) -> set[tuple[str, str]]:

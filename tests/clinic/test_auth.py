@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.services.authz import ACTIONS, PERMISSIONS
 from ketaclinic.clinic.tables import AuditRecord, StaffUser
+from tests.clinic.calls_questionnaires import ROLE_CALLS as QUESTIONNAIRE_ROLE_CALLS
+from tests.clinic.calls_screening import ROLE_CALLS as SCREENING_ROLE_CALLS
 from tests.clinic.conftest import PASSWORD, ROLES, Clinic, assert_error, patient_body
+from tests.clinic.orders_world import ORDER_ROLE_CALLS
 from tests.clinic.world import World, build_world, now_iso, reading
 
 
@@ -182,6 +185,10 @@ CALLS: dict[str, Call] = {
     "audit.read": lambda c, w, h: c.client.get("/api/v1/audit", headers=h),
     "audit.verify": lambda c, w, h: c.client.get("/api/v1/audit/verify", headers=h),
 }
+
+CALLS.update(ORDER_ROLE_CALLS)  # orders, administration, scores, AEs, discharge
+CALLS.update(SCREENING_ROLE_CALLS)  # screening, consent, course plan, medications
+CALLS.update(QUESTIONNAIRE_ROLE_CALLS)  # questionnaires, notifications, analytics
 
 
 def test_matrix_covers_every_action() -> None:

@@ -202,8 +202,14 @@ def register(app: typer.Typer) -> None:
                 "simulated chair monitor on its session in progress."
             ),
         ] = False,
+        access_log: Annotated[
+            bool, typer.Option(help="Log every request (off by default: it costs throughput).")
+        ] = False,
     ) -> None:
-        """Run the clinic service (migrates the database first)."""
+        """Run the clinic service (migrates the database first).
+
+        uvicorn picks httptools and uvloop when installed (``uvicorn[standard]``).
+        """
         import uvicorn
 
         from ketaclinic.clinic import migrate
@@ -218,7 +224,7 @@ def register(app: typer.Typer) -> None:
         stop = _start_watchdog(app_)
         print(f"ketaclinic clinic service on http://{host}:{port} (API /api/v1, docs /docs)")
         try:
-            uvicorn.run(app_, host=host, port=port, log_level="info")
+            uvicorn.run(app_, host=host, port=port, log_level="info", access_log=access_log)
         finally:
             stop.set()
 

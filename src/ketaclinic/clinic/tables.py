@@ -359,3 +359,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+from ketaclinic.clinic import tables_orders as _tables_orders  # noqa: E402, F401
+from ketaclinic.clinic import tables_questionnaires as _tables_questionnaires  # noqa: E402, F401
+from ketaclinic.clinic import tables_screening as _tables_screening  # noqa: E402, F401

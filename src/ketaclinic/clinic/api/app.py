@@ -69,8 +69,17 @@ def create_app(
     )
     app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
+    from ketaclinic.clinic.api import routes_orders  # before routes_sessions' /{step} catch-all
+
+    app.include_router(routes_orders.router, prefix=API_PREFIX)
     for module in (routes_auth, routes_admin, routes_patients, routes_courses, routes_sessions):
         app.include_router(module.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.api import routes_questionnaires  # issue 4/5 outcomes
+
+    app.include_router(routes_questionnaires.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.api import routes_screening  # issue 4 screening/consent/meds
+
+    app.include_router(routes_screening.router, prefix=API_PREFIX)
     from ketaclinic.clinic.web import mount_web  # the web UI (pages, /static, /api/v1/ui)
 
     mount_web(app, api_prefix=API_PREFIX)

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Response
 
 from ketaclinic.clinic import schemas
+from ketaclinic.clinic import schemas_readings_batch as batch_schemas
 from ketaclinic.clinic.api.deps import Context
 from ketaclinic.clinic.api.routes_patients import PHI
-from ketaclinic.clinic.services import alerting, readings, sessions
+from ketaclinic.clinic.services import alerting, readings, readings_batch, sessions
 from ketaclinic.clinic.services.patients import etag
 
 __all__ = ["router"]
@@ -53,6 +54,41 @@ def post_reading(
     out = schemas.ReadingPublic.model_validate(result.reading)
     return out.model_copy(
         update={"alerts": [schemas.AlertPublic.model_validate(a) for a in result.alerts]}
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/readings/batch",
+    status_code=201,
+    response_model=batch_schemas.ReadingBatchPublic,
+    openapi_extra=PHI,
+    responses={200: {"description": "a retry: every reading was stored before"}},
+)
+def post_reading_batch(
+    session_id: uuid.UUID,
+    body: batch_schemas.ReadingBatchCreate,
+    ctx: Context,
+    response: Response,
+) -> object:
+    """Store a chair monitor's batch (<= 200 readings), exactly once per ``device_seq``."""
+    items = readings_batch.post_batch(ctx, session_id, body)
+    created = sum(1 for it in items if it.created)
+    if not created:
+        response.status_code = 200
+    return batch_schemas.ReadingBatchPublic(
+        session_id=session_id,
+        created=created,
+        replayed=len(items) - created,
+        items=[
+            batch_schemas.BatchItemPublic(
+                index=it.index,
+                id=it.id,
+                device_seq=it.device_seq,
+                created=it.created,
+                alerts=[schemas.AlertPublic.model_validate(a) for a in it.alerts],
+            )
+            for it in items
+        ],
     )
 
 

@@ -16,7 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import audit
+from ketaclinic.clinic.schemas_screening import ConsentCreate, ConsentFormCreate
 from ketaclinic.clinic.security import DEVICE_PREFIX, hash_password, new_token
+from ketaclinic.clinic.services import consents
+from ketaclinic.clinic.services.context import Ctx, Principal
+from ketaclinic.clinic.services.demo_outcomes import seed_outcomes
 from ketaclinic.clinic.services.errors import conflict
 from ketaclinic.clinic.tables import (
     Chair,
@@ -31,7 +35,7 @@ from ketaclinic.clinic.tables import (
 )
 from ketaclinic.dosing import default_library
 
-__all__ = ["DemoClinic", "seed_demo"]
+__all__ = ["DEMO_CONSENT_FORM", "DemoClinic", "seed_demo"]
 
 _PEOPLE = [
     ("Ada", "Lovelace", "female"), ("Alan", "Turing", "male"), ("Grace", "Hopper", "female"),
@@ -66,7 +70,11 @@ def seed_demo(
     now: datetime,
     rng_seed: int = 7,
 ) -> DemoClinic:
-    """Fill an empty, migrated database with the demo clinic (refuses a non-empty one)."""
+    """Fill an empty, migrated database with the demo clinic (refuses a non-empty one).
+
+    The clinic's consent form is published and every demo course's consent recorded, so
+    a new session on a demo course can start (no 409 ``consent_required``).
+    """
     if (db.scalar(select(func.count()).select_from(StaffUser)) or 0) > 0:
         raise conflict("the database already has staff accounts; demo seed needs an empty clinic")
     rng = random.Random(rng_seed)
@@ -146,6 +154,7 @@ def seed_demo(
             db.add(s)
             db.flush()
             _readings(db, s, device_ids[chair.id], start, 8, rng)
+        seed_outcomes(db, course, nurse.id, users["prescriber"].id, i, now)  # PHQ-9/GAD-7
         out.patients += 1
     live = db.scalars(select(Patient).order_by(Patient.mrn)).first()
     assert live is not None
@@ -164,7 +173,39 @@ def seed_demo(
     out.active_session_id = str(active.id)
     out.active_chair = chairs[0].label
     db.commit()
+    _seed_consents(db, users, audit_key=audit_key, node_id=node_id, now=now)
     return out
+
+
+#: The demo clinic's one consent form (a new session on a course needs a signed consent
+#: to the current version of every published form: services/consents.py).
+DEMO_CONSENT_FORM = ("ketamine-treatment", "Consent to ketamine treatment (off-label use)")
+
+
+def _seed_consents(
+    db: Session, users: dict[str, StaffUser], *, audit_key: bytes, node_id: str, now: datetime
+) -> None:
+    """Publish the clinic's consent form and record every demo course's signed consent,
+    through the consent service (its checks and audit records), as the demo staff."""
+
+    def ctx(user: StaffUser) -> Ctx:
+        who = Principal(kind="user", id=user.id, role=user.role, name=user.display_name)
+        return Ctx(db=db, principal=who, audit_key=audit_key, node_id=node_id, ip=None,
+                   clock=lambda: now)  # fmt: skip
+
+    form_id, title = DEMO_CONSENT_FORM
+    form = consents.publish_form(
+        ctx(users["prescriber"]), ConsentFormCreate(form_id=form_id, title=title)
+    )
+    nurse = users["nurse"]
+    courses = list(db.scalars(select(TreatmentCourse).order_by(TreatmentCourse.started_on)))
+    for course in courses:
+        signed = datetime.combine(course.started_on, datetime.min.time(), tzinfo=now.tzinfo)
+        body = ConsentCreate(
+            form_id=form.form_id, form_version=form.version,
+            signed_at=min(signed, now), witnessed_by=nurse.id,
+        )  # fmt: skip
+        consents.record_consent(ctx(nurse), course.id, body)
 
 
 def _readings(

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from ketaclinic.clinic import schemas
+from ketaclinic.clinic.services.consents import require_valid_consent
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
 from ketaclinic.clinic.services.patients import check_if_match, load_patient
@@ -96,6 +97,8 @@ def transition(
         )
         if busy is not None:
             raise conflict(f"chair is in use by session {busy}", field="chair_id")
+        if row.course_id is not None:  # issue 4: no session without its course's consent
+            require_valid_consent(ctx.db, row.course_id)
         row.started_at = now
     if new_status in {"completed", "cancelled"}:
         row.ended_at = now

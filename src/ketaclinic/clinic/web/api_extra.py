@@ -8,22 +8,27 @@ writes an audit record. Readings, alerts and acknowledgement use the core API di
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from ketaclinic.clinic.api.deps import Caller, Context
-from ketaclinic.clinic.security import verify_password
+from ketaclinic.clinic.schemas_orders import DischargeIn as DischargeCore
+from ketaclinic.clinic.schemas_orders import OverrideIn as OverrideCore
+from ketaclinic.clinic.services import discharge as discharge_service
+from ketaclinic.clinic.services import orders as order_service
+from ketaclinic.clinic.services import prediction as prediction_service
 from ketaclinic.clinic.services import sessions as session_service
+from ketaclinic.clinic.services.authz import allowed
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, forbidden
 from ketaclinic.clinic.services.patients import etag, load_patient
 from ketaclinic.clinic.tables import Chair, Patient, StaffUser
 from ketaclinic.clinic.web import clinical, queries
 from ketaclinic.dosing import Override, default_library
+from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
 from ketaclinic.pk.models import DEFAULT_ADULT_MODEL
 from ketaclinic.pk.patient import Patient as PkPatient
 from ketaclinic.pk.regimen import Dose, Regimen
@@ -235,46 +240,16 @@ def order_check(body: OrderIn, ctx: Context) -> dict[str, Any]:
 
 
 def _second_clinician(ctx: Ctx, request: Request, o: OverrideIn) -> StaffUser:
-    user = ctx.db.scalars(
-        select(StaffUser).where(StaffUser.username == o.second_username)
-    ).one_or_none()
-    ok = (
-        user is not None
-        and user.active
-        and verify_password(request.app.state.hasher, user.password_hash, o.second_password)
-    )
-    if not ok or user is None:
-        raise ServiceError(
-            422,
-            "validation_error",
-            "second clinician: username or password is wrong",
-            field="body.override.second_username",
-            value=o.second_username,
-        )
-    if user.id == ctx.principal.id:
-        raise ServiceError(
-            422,
-            "validation_error",
-            "the second clinician must be another person than the prescriber",
-            field="body.override.second_username",
-            value=o.second_username,
-        )
-    if user.role not in _CHECK_ROLES:
-        raise ServiceError(
-            422,
-            "validation_error",
-            f"the second clinician must be a prescriber or nurse, not {user.role}",
-            field="body.override.second_username",
-            value=o.second_username,
-        )
-    return user
+    core = OverrideCore.model_validate(o.model_dump())
+    return order_service.second_clinician(ctx, request.app.state.hasher, core)
 
 
 @router.post("/orders/sign", openapi_extra=PHI)
 def order_sign(body: SignIn, ctx: Context, request: Request) -> dict[str, Any]:
     """Sign an order: hard limits refuse (422); a soft limit needs a reason and a second
-    clinician who confirms with their own password. Recorded in the audit log (the service
-    has no order table yet)."""
+    clinician who confirms with their own password. A calculation without a session, recorded
+    in the audit log only; a session's order is stored by ``POST /sessions/{id}/orders``
+    (services/orders.py, which also checks the second clinician)."""
     if ctx.principal.role not in _ORDER_ROLES:
         raise forbidden(f"role {ctx.principal.role} may not sign dose orders")
     weight, args, summary = _order_inputs(ctx, body)
@@ -381,6 +356,7 @@ def session_overview(
             sim.pop("window")
             plan["prediction"] = sim
             plan["end_min"] = result.end_min
+    _signed_plan(ctx, s, plan)
     end_mon = clinical.monitoring_end(s.started_at, proto)
     response.headers["ETag"] = etag(s.version)
     ctx.audit("R", "session.overview", f"TreatmentSession/{s.id}", p.id)
@@ -414,30 +390,46 @@ def session_overview(
     }
 
 
-def _discharge(ctx: Ctx, session_id: uuid.UUID, body: DischargeIn) -> tuple[Any, dict[str, Any]]:
-    s = session_service.load_session(ctx, session_id)
-    latest = queries.latest_vitals(ctx, s.id)
-    out = clinical.discharge_json(
-        protocol=_protocol(body.protocol_id),
-        started_at=s.started_at,
-        now=ctx.clock(),
-        latest=latest,
-        escort_confirmed=body.escort_confirmed,
-        signature=ctx.principal.name if body.sign else None,
-        aldrete=None if body.aldrete is None else body.aldrete.model_dump(),
-        moaas=body.moaas,
-    )
-    return s, out
+def _signed_plan(ctx: Ctx, s: Any, plan: dict[str, Any]) -> None:
+    """Replace the assumed plan by the signed order and its prediction from the actual
+    administration record (services/prediction.py), on the session's time axis."""
+    order = order_service.signed_order(ctx, s.id)
+    if order is None or not allowed(ctx.principal.role, "order.read"):
+        return
+    try:
+        pred = prediction_service.predict(ctx, s.id)
+    except ServiceError:  # nothing delivered yet: keep the protocol plan
+        return
+    shift = 0.0
+    if s.started_at is not None:
+        shift = (datetime.fromisoformat(pred["t0"]) - s.started_at).total_seconds() / 60.0
+    plan["assumed"] = False
+    plan["order"] = order_service.order_public(order)["result"]
+    plan["refusal"] = None
+    plan["end_min"] = pred["end_min"] + shift
+    plan["model"] = pred["model"]
+    plan["prediction"] = {
+        "model": pred["model"]["id"],
+        "time_min": [t + shift for t in pred["time_min"]],
+        "plasma_ng_per_ml": pred["plasma_ng_per_ml"],
+        "effect_site_ng_per_ml": None,
+        "warnings": pred["warnings"],
+        "population": None,
+        "bands": clinical.bands_json(),
+        "statement": NO_ANTIDEPRESSANT_CR,
+        "plasma_now_ng_per_ml": pred["plasma_now_ng_per_ml"],
+        "plasma_end_ng_per_ml": pred["plasma_end_ng_per_ml"],
+    }
+
+
+def _discharge_in(body: DischargeIn) -> DischargeCore:
+    return DischargeCore.model_validate(body.model_dump())
 
 
 @router.post("/sessions/{session_id}/discharge-check", openapi_extra=PHI)
 def discharge_check(session_id: uuid.UUID, body: DischargeIn, ctx: Context) -> dict[str, Any]:
-    """Which discharge criteria hold and which still block (nothing is changed)."""
-    ctx.require("reading.read")
-    s, out = _discharge(ctx, session_id, body)
-    ctx.audit("R", "discharge.check", f"TreatmentSession/{s.id}", s.patient_id)
-    ctx.db.commit()
-    return out
+    """Which discharge criteria hold and which still block (services/discharge.py)."""
+    return discharge_service.check(ctx, session_id, _discharge_in(body))
 
 
 @router.post("/sessions/{session_id}/discharge", openapi_extra=PHI)
@@ -449,31 +441,8 @@ def discharge(
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Complete the session when every discharge criterion holds and the caller signs;
-    otherwise 409 naming the first blocking criterion (the body lists all)."""
-    ctx.require("session.run")
-    if not body.sign:
-        raise ServiceError(
-            422,
-            "validation_error",
-            "discharge needs the clinician's signature",
-            field="body.sign",
-            value=False,
-            limit="true",
-        )
-    s, out = _discharge(ctx, session_id, body)
-    if not out["allowed"]:
-        blocking = [c for c in out["criteria"] if not c["met"]]
-        msg = "; ".join(f"{c['criterion']}: {c['message']}" for c in blocking)
-        ctx.audit("E", "discharge.refused", f"TreatmentSession/{s.id}", s.patient_id, outcome=4)
-        ctx.db.commit()
-        raise ServiceError(
-            409,
-            "discharge_blocked",
-            f"discharge blocked: {msg}",
-            field=blocking[0]["criterion"],
-            limit="every criterion met",
-        )
-    row = session_service.transition(ctx, session_id, "completed", if_match)
+    otherwise 409 naming the first blocking criterion (services/discharge.py)."""
+    row, out = discharge_service.discharge(ctx, session_id, _discharge_in(body), if_match)
     response.headers["ETag"] = etag(row.version)
     return {
         **out,

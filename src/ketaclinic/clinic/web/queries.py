@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select, union
 
 from ketaclinic.clinic.services.authz import allowed
 from ketaclinic.clinic.services.context import Ctx
@@ -24,6 +24,7 @@ from ketaclinic.clinic.vitals import VITAL_NAMES
 from ketaclinic.monitoring.vitals import VitalSigns
 
 __all__ = [
+    "DASHBOARD_TOP_ALERTS",
     "INFUSION_STATUS_MIN",
     "alert_rates",
     "dashboard",
@@ -37,6 +38,8 @@ __all__ = [
 #: (the default protocol's duration, Sanacora 2017); after that, "monitoring".
 INFUSION_STATUS_MIN = 40.0
 _PRIORITY = {"high": 0, "medium": 1, "low": 2}
+#: How many open alerts the dashboard lists (the most urgent); the rest are counted.
+DASHBOARD_TOP_ALERTS = 20
 
 
 def _name(p: Patient) -> str:
@@ -82,31 +85,52 @@ def _live_status(s: TreatmentSession, now: datetime, open_alerts: int) -> str:
 
 
 def dashboard(ctx: Ctx) -> dict[str, Any]:
-    """Today's chairs and sessions with live status, and open alerts by priority."""
+    """Today's chairs and sessions with live status, and open alerts by priority.
+
+    Open alerts come as counts per priority (``alert_counts``, and per session) plus the
+    ``DASHBOARD_TOP_ALERTS`` most urgent ones (``alerts``: highest priority first, newest
+    first within a priority), so the page's cost does not grow with the open alerts.
+    """
     ctx.require("session.read")
     now = ctx.clock()
     day0 = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    # "in progress OR scheduled today" as a UNION of two index range scans: with an OR,
+    # SQLite picks a full scan once ANALYZE statistics exist (benchmarks/clinic_data.py);
+    # each branch alone can only use its index (status, started_at) / (scheduled_for).
+    today = union(
+        select(TreatmentSession.id).where(TreatmentSession.status == "in_progress"),
+        select(TreatmentSession.id).where(
+            TreatmentSession.scheduled_for >= day0,
+            TreatmentSession.scheduled_for < day0 + timedelta(days=1),
+        ),
+    ).subquery()
     rows = ctx.db.execute(
         select(TreatmentSession, Patient, Chair)
+        .join(today, today.c.id == TreatmentSession.id)
         .join(Patient, Patient.id == TreatmentSession.patient_id)
         .join(Chair, Chair.id == TreatmentSession.chair_id)
-        .where(
-            (TreatmentSession.status == "in_progress")
-            | (
-                (TreatmentSession.scheduled_for >= day0)
-                & (TreatmentSession.scheduled_for < day0 + timedelta(days=1))
-            )
-        )
-        .order_by(TreatmentSession.scheduled_for)
+        .order_by(TreatmentSession.scheduled_for, TreatmentSession.id)
     ).all()
     ids = [s.id for s, _, _ in rows]
     see_alerts = allowed(ctx.principal.role, "alert.read")
+    counts: dict[uuid.UUID, dict[str, int]] = {}
     alerts: list[Alert] = []
     last: dict[uuid.UUID, datetime] = {}
     if ids and see_alerts:
+        open_ = (Alert.session_id.in_(ids), Alert.acknowledged_at.is_(None))
+        for sid, prio, n in ctx.db.execute(
+            select(Alert.session_id, Alert.priority, func.count())
+            .where(*open_)
+            .group_by(Alert.session_id, Alert.priority)
+        ):
+            counts.setdefault(sid, dict.fromkeys(_PRIORITY, 0))[prio] = n
+        rank = case(_PRIORITY, value=Alert.priority, else_=len(_PRIORITY))
         alerts = list(
             ctx.db.scalars(
-                select(Alert).where(Alert.session_id.in_(ids), Alert.acknowledged_at.is_(None))
+                select(Alert)
+                .where(*open_)
+                .order_by(rank, Alert.raised_at.desc(), Alert.id)
+                .limit(DASHBOARD_TOP_ALERTS)
             )
         )
         last = dict(
@@ -116,14 +140,13 @@ def dashboard(ctx: Ctx) -> dict[str, Any]:
                 .group_by(VitalReading.session_id)
             ).all()
         )
-    by_session: dict[uuid.UUID, list[Alert]] = {}
-    for a in alerts:
-        by_session.setdefault(a.session_id, []).append(a)
+    none = dict.fromkeys(_PRIORITY, 0)
     sessions = []
     info: dict[uuid.UUID, tuple[Patient, Chair]] = {}
     for s, p, c in rows:
         info[s.id] = (p, c)
-        open_n = len(by_session.get(s.id, []))
+        open_by = counts.get(s.id, none)
+        open_n = sum(open_by.values())
         sessions.append(
             {
                 "id": str(s.id),
@@ -140,16 +163,13 @@ def dashboard(ctx: Ctx) -> dict[str, Any]:
                 if s.started_at is None
                 else round((now - s.started_at) / timedelta(minutes=1), 1),
                 "last_reading_at": last[s.id].isoformat() if s.id in last else None,
-                "open_alerts": {
-                    k: sum(a.priority == k for a in by_session.get(s.id, [])) for k in _PRIORITY
-                },
+                "open_alerts": dict(open_by),
             }
         )
     chairs = []
     busy = {x["chair_id"]: x for x in sessions if x["status"] == "in_progress"}
     for c in ctx.db.scalars(select(Chair).order_by(Chair.label)):
         chairs.append({"id": str(c.id), "label": c.label, "session": busy.get(str(c.id))})
-    alerts.sort(key=lambda a: (_PRIORITY[a.priority], -a.raised_at.timestamp()))
     alert_out = [
         {
             "id": str(a.id),
@@ -171,6 +191,9 @@ def dashboard(ctx: Ctx) -> dict[str, Any]:
         "chairs": chairs,
         "sessions": sessions,
         "alerts": alert_out if see_alerts else None,
+        "alert_counts": {k: sum(c[k] for c in counts.values()) for k in _PRIORITY}
+        if see_alerts
+        else None,
         "infusion_status_min": INFUSION_STATUS_MIN,
     }
 
@@ -282,37 +305,42 @@ def alert_rates(ctx: Ctx, *, weeks: int) -> dict[str, Any]:
         now.date() - timedelta(days=now.weekday()), datetime.min.time(), tzinfo=now.tzinfo
     )
     t0 = monday - timedelta(weeks=weeks - 1)
-    sess = list(
-        ctx.db.execute(
-            select(TreatmentSession.id, TreatmentSession.started_at).where(
-                TreatmentSession.status == "completed", TreatmentSession.started_at >= t0
+    # one aggregate query: each session's week index (a CASE over the week boundaries, so
+    # it compares timestamps exactly as stored on both engines; sessions started after the
+    # last week fall in bucket ``weeks``, counted in the total only) and whether it has an
+    # alert (EXISTS through the alerts' session index), grouped by week
+    started = TreatmentSession.started_at
+    week = case(*[(started < t0 + timedelta(weeks=k + 1), k) for k in range(weeks)], else_=weeks)
+    hit = case((exists().where(Alert.session_id == TreatmentSession.id), 1), else_=0)
+    per_session = (
+        select(week.label("week"), hit.label("hit"))
+        .where(TreatmentSession.status == "completed", started >= t0)
+        .subquery()
+    )
+    by_week = {
+        int(k): (int(n), int(h or 0))
+        for k, n, h in ctx.db.execute(
+            select(per_session.c.week, func.count(), func.sum(per_session.c.hit)).group_by(
+                per_session.c.week
             )
-        ).all()
-    )
-    with_alert = set(
-        ctx.db.scalars(
-            select(Alert.session_id)
-            .where(Alert.session_id.in_([s for s, _ in sess]))
-            .group_by(Alert.session_id)
         )
-    )
+    }
     rows = []
     for k in range(weeks):
         w0 = t0 + timedelta(weeks=k)
-        ids = [s for s, t in sess if t is not None and w0 <= t < w0 + timedelta(weeks=1)]
-        hits = sum(s in with_alert for s in ids)
-        lo, hi = wilson_interval(hits, len(ids)) if ids else (None, None)
+        n_k, hits_k = by_week.get(k, (0, 0))
+        lo, hi = wilson_interval(hits_k, n_k) if n_k else (None, None)
         rows.append(
             {
                 "week_start": w0.date().isoformat(),
-                "sessions": len(ids),
-                "with_alert": hits,
-                "proportion": hits / len(ids) if ids else None,
+                "sessions": n_k,
+                "with_alert": hits_k,
+                "proportion": hits_k / n_k if n_k else None,
                 "ci95": [lo, hi],
             }
         )
-    n = len(sess)
-    hits = sum(s in with_alert for s, _ in sess)
+    n = sum(v[0] for v in by_week.values())
+    hits = sum(v[1] for v in by_week.values())
     lo, hi = wilson_interval(hits, n) if n else (None, None)
     ctx.audit("R", "outcomes.alert_rates", f"TreatmentSession?from={t0.date()}&n={n}")
     ctx.db.commit()

@@ -25,6 +25,10 @@ async function refresh() {
     a.cleared ? el("span", { class: "meta" }, "condition cleared, not acknowledged") : "",
     el("a", { href: `/sessions/${a.session_id}` }, "Open session"))));
   $("no-alerts").hidden = alerts.length > 0 || d.alerts === null;
+  // the server lists the most urgent open alerts and counts all of them by priority
+  const c = d.alert_counts, total = c ? c.high + c.medium + c.low : alerts.length;
+  $("alerts-h").textContent = total > alerts.length
+    ? `Open alerts: the ${alerts.length} most urgent of ${total} (${c.high} high, ${c.medium} medium, ${c.low} low)` : "Open alerts";
   if (d.alerts === null) { $("no-alerts").hidden = false; $("no-alerts").textContent = "Your role does not see clinical alerts."; }
   const fresh = alerts.filter((a) => !seen.has(a.id));
   fresh.forEach((a) => seen.add(a.id));

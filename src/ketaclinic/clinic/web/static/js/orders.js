@@ -3,6 +3,8 @@ import { api, el, num, qty, shell, showError, clearError, ApiError } from "./api
 const $ = (id) => document.getElementById(id);
 let catalog = null;
 let last = null; // the last check's request body
+// ?session=ID: the order is computed and stored for that session (/sessions/{id}/orders)
+const SESSION = new URLSearchParams(location.search).get("session");
 
 if (shell()) init();
 
@@ -58,7 +60,8 @@ async function check() {
   clearError(); reset();
   last = body();
   let r;
-  try { r = await api("/ui/orders/check", { method: "POST", body: last }); } catch (e) { showError(e); return; }
+  const url = SESSION ? `/sessions/${SESSION}/orders/check` : "/ui/orders/check";
+  try { r = await api(url, { method: "POST", body: SESSION ? sessionBody(last) : last }); } catch (e) { showError(e); return; }
   $("result-empty").hidden = true;
   if (r.order) showOrder(r);
   if (r.status === "refused") {
@@ -112,6 +115,7 @@ async function sign(withOverride) {
   clearError();
   const b = { ...last };
   if (withOverride) b.override = { reason: $("reason").value, second_username: $("second-user").value, second_password: $("second-pass").value };
+  if (SESSION) { signSession(b); return; }
   try {
     const r = await api("/ui/orders/sign", { method: "POST", body: b });
     const o = r.order;
@@ -119,6 +123,28 @@ async function sign(withOverride) {
     $("sign-msg").textContent = `Order signed by ${r.signed_by}: ${qty(o.dose_mg, "mg")}` +
       (o.pump_rate_ml_per_h !== null ? ` at ${qty(o.pump_rate_ml_per_h, "mL/h")}` : "") +
       (o.override ? `; soft limit overridden (${o.overridden.map((v) => v.field).join(", ")}), second clinician ${o.override.second_clinician}, reason: ${o.override.reason}` : "") + ".";
+    $("override-form").hidden = true; $("sign-card").hidden = true;
+    $("second-pass").value = "";
+  } catch (e) {
+    $("second-pass").value = "";
+    showError(e);
+  }
+}
+
+// A session's order: weight and height come from the record, so only the choices are sent.
+function sessionBody(b) {
+  const { patient_id, weight_kg, ...rest } = b;
+  return rest;
+}
+
+async function signSession(b) {
+  try {
+    const r = await api(`/sessions/${SESSION}/orders`, { method: "POST", body: sessionBody(b) });
+    const o = r.result;
+    $("sign-msg").hidden = false;
+    $("sign-msg").textContent = `Order signed and stored for this session: ${qty(o.dose_mg, "mg")}` +
+      (o.pump_rate_ml_per_h !== null ? ` at ${qty(o.pump_rate_ml_per_h, "mL/h")}` : "") +
+      (r.override_reason ? `; soft limit overridden (${o.overridden.map((v) => v.field).join(", ")}), second clinician ${o.override.second_clinician}, reason: ${r.override_reason}` : "") + ".";
     $("override-form").hidden = true; $("sign-card").hidden = true;
     $("second-pass").value = "";
   } catch (e) {

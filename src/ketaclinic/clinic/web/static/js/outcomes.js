@@ -19,7 +19,6 @@ async function load() {
   });
   const t = d.total;
   $("outcome-note").textContent = t.sessions
-    ? `Overall: ${t.with_alert} of ${t.sessions} completed sessions (${num(t.proportion * 100, 1)} %, 95% CI ${num(t.ci95[0] * 100, 1)}–${num(t.ci95[1] * 100, 1)} %) had at least one monitoring alert. ` +
-      "Response and remission rates (PHQ-9, GAD-7) need questionnaire results, which the clinic service does not store yet."
+    ? `Overall: ${t.with_alert} of ${t.sessions} completed sessions (${num(t.proportion * 100, 1)} %, 95% CI ${num(t.ci95[0] * 100, 1)}–${num(t.ci95[1] * 100, 1)} %) had at least one monitoring alert.`
     : "No completed sessions in the last 16 weeks.";
 }

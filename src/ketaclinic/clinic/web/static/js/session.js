@@ -66,6 +66,7 @@ async function loadOverview() {
       `${o.duration_min ? ` over ${qty(o.duration_min, "min")}` : ""}, from the session start. ` +
       (plan.assumed ? "Assumed from the protocol's standard dose and the latest weight: the service stores no signed order yet." : "")
     : (plan.refusal ? `No prediction: ${plan.refusal.message}` : "No prediction: no weight on record.");
+  if (plan.model) $("plan-text").textContent = `Signed order: ${qty(o.dose_mg, "mg")}; prediction from the administration record (model ${plan.model.id} v${plan.model.version}, ${plan.model.citation}).`;
   drawPk();
   tick();
 }
