@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## run: the main job (the demo until the clinic server exists)
-run: $(STAMP)
+## run: the main job: the clinic server with a SQLite demo clinic (see `serve`)
+run: serve
+
+## demo: the engine demo (0.5 mg/kg over 40 min, 70 kg, default adult model): table + plot
+demo: $(STAMP)
 	$(BIN)/ketaclinic demo --plot demo-depression-infusion.png
 
 ## serve: the clinic service on http://127.0.0.1:8000 with a demo clinic (SQLite in out/,
