@@ -4,8 +4,12 @@ Conversion factors: Dowell D, Ragan KR, Jones CM, Baldwin GT, Chou R. CDC Clinic
 Guideline for Prescribing Opioids for Pain - United States, 2022. MMWR Recomm Rep
 2022;71(No. RR-3):1-95, doi:10.15585/mmwr.rr7103a1, Table ("Morphine milligram equivalent
 doses for commonly prescribed opioids for pain management"). The factors are not in the
-project's shared reference sheets: transcribed from the guideline table and marked
-``provenance="UNVERIFIED"`` until checked against it.
+project's shared reference sheets. All ten factors were checked (2026-11-28) against two
+independent reproductions of the guideline table: GlobalRPh "Morphine Milligram Equivalents
+Calculator" (globalrph.com/medcalcs/morphine-milligram-equivalents-calculator) and Medscape
+Education (medscape.org/viewarticle/987410), both quoting "TABLE. Morphine milligram
+equivalent doses for commonly prescribed opioids for pain management" with identical values.
+Not read in the MMWR PDF itself, so ``provenance="S"`` (secondary transcription).
 
 MME/day = daily dose x factor (mg/day, or mcg/h for transdermal fentanyl). The guideline
 warns that MME is a tool for comparing exposure, not for converting one opioid into
@@ -67,10 +71,10 @@ _METHADONE_CAUTION = (
 def _f(
     oid: str, label: str, factor: float, unit: DoseUnit = "mg/day", caution: str | None = None
 ) -> OpioidFactor:
-    return OpioidFactor(oid, label, factor, unit, CDC_2022, "UNVERIFIED", caution)
+    return OpioidFactor(oid, label, factor, unit, CDC_2022, "S", caution)
 
 
-#: opioid id -> conversion (CDC 2022 table; provenance UNVERIFIED, see the module docstring)
+#: opioid id -> conversion (CDC 2022 table; provenance S, see the module docstring)
 OPIOIDS: MappingProxyType[str, OpioidFactor] = MappingProxyType(
     {
         o.id: o

@@ -44,7 +44,11 @@ CITATION = Citation(
     doi="10.1002/jcph.1116",
     pmid="29677389",
 )
-_S = "typical value per 70 kg as transcribed by opentiva 1.1.2 (not checked against the paper)"
+_S = (
+    "typical value per 70 kg as transcribed by opentiva 1.1.2 (not checked against the paper; "
+    "re-read 2026-11-28 in opentiva/opentiva, opentiva/ketamine.py class Hornik, commit "
+    "4c6b38cf8958d78ac2d171531a0272a8724d01b2: V (wt/70), CL and Q (wt/70)^0.75)"
+)
 
 PARAMETERS = (
     Parameter("V1", 32.8, "L/70kg", "S", _S),
