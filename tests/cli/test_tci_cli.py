@@ -251,3 +251,43 @@ def test_design_with_population(capsys: pytest.CaptureFixture[str]) -> None:
     assert pop["anaesthetic"]["probability_of_reaching"] == 0.0
     assert all(p["n"] == 200 for p in pop.values())
     assert any("no published IIV" in w for w in d["window"]["warnings"])
+
+
+def test_design_population_probability(capsys: pytest.CaptureFixture[str]) -> None:
+    args = (
+        "design",
+        "--model",
+        "herd-2007",
+        "--weight-kg",
+        "70",
+        "--end-of-infusion-ng-per-ml",
+        "400",
+        "--max-dissociation",
+        "0.5",
+        "--population-n",
+        "100",
+        "--seed",
+        "3",
+        "--max-probability",
+        "0.1",
+    )
+    code, out, _ = _run(capsys, *args, "--json")
+    assert code == 0
+    d = json.loads(out)
+    pd = d["population_design"]
+    assert pd["statement"] == NO_ANTIDEPRESSANT_CR
+    assert pd["model"] == "herd-2007"
+    assert pd["inputs"]["seed"] == 3
+    assert pd["probability_exceed"] <= 0.1
+    assert pd["dose_mg"] < d["design"]["dose_mg"]
+    p = pd["probability_reach_target"]
+    assert pd["probability_reach_target_se"] == pytest.approx((p * (1 - p) / 100) ** 0.5)
+    code, out, _ = _run(capsys, *args)
+    assert code == 0
+    assert "population (n 100, seed 3): infuse " in out
+    code, _, err = _run(capsys, *args[:-1], "1.5")
+    assert code == 1
+    assert "max_probability" in err
+    code, _, err = _run(capsys, *args[:9], "--max-probability", "0.1")
+    assert code == 1
+    assert "population-n" in err

@@ -194,11 +194,24 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Population seed.")] = None,
+        max_probability: Annotated[
+            float | None,
+            typer.Option(
+                "--max-probability",
+                help="Population design: allowed probability (0-1) that peak dissociation "
+                "exceeds --max-dissociation (needs --population-n >= 100; seed default 0).",
+            ),
+        ] = None,
         json_out: Annotated[
             bool, typer.Option("--json", help="One JSON object on stdout.")
         ] = False,
     ) -> None:
-        """Design an IV infusion that reaches an exposure with dissociation kept low."""
+        """Design an IV infusion that reaches an exposure with dissociation kept low.
+
+        With --max-probability P the dose is also designed over the population (the
+        model's IIV and adult covariates): at the typical design's duration, the typical
+        dose capped so that P(peak dissociation > level) <= P, with Monte-Carlo SEs.
+        """
         from ketaclinic.pk.design import ExposureTarget, design_infusion
         from ketaclinic.pk.models import get_model
         from ketaclinic.pk.patient import Patient
@@ -227,8 +240,31 @@ def register(app: typer.Typer) -> None:
             preferred_duration_min=preferred_duration_min,
         )
         report = window_report(m, d.regimen, patient, population_n=population_n, seed=seed)
+        pop = None
+        if max_probability is not None:
+            from ketaclinic.pk.design_population import design_infusion_population
+
+            if population_n is None:
+                raise InputError(
+                    "--max-probability needs --population-n (at least 100 virtual patients)",
+                    field="population_n",
+                    value=None,
+                    limit=">= 100",
+                )
+            pop = design_infusion_population(
+                m,
+                target,
+                duration_min=d.duration_min,
+                max_dissociation_fraction=max_dissociation,
+                max_probability=max_probability,
+                n=population_n,
+                seed=0 if seed is None else seed,
+            )
         if json_out:
-            print(json.dumps({"design": d.to_dict(), "window": report.to_dict()}, indent=2))
+            out: dict[str, object] = {"design": d.to_dict(), "window": report.to_dict()}
+            if pop is not None:
+                out["population_design"] = pop.to_dict()
+            print(json.dumps(out, indent=2))
             return
         print(
             f"infuse {_q(d.dose_mg, 'mg')} over {_q(d.duration_min, 'min')} "
@@ -241,6 +277,15 @@ def register(app: typer.Typer) -> None:
             f"{_q(d.auc_ng_h_per_ml, 'ng*h/mL')}"
         )
         _print_window(report)
+        if pop is not None:
+            print(
+                f"population (n {pop.n}, seed {pop.seed}): infuse {_q(pop.dose_mg, 'mg')} over "
+                f"{_q(pop.duration_min, 'min')}; P(dissociation > {max_dissociation:g}) "
+                f"{pop.probability_exceed:.3f} (SE {pop.probability_exceed_se:.3f}); "
+                f"P(reach target) {pop.probability_reach_target:.3f} "
+                f"(SE {pop.probability_reach_target_se:.3f})"
+            )
+            print(pop.statement)
         for w in dict.fromkeys((*d.warnings, *report.warnings)):
             print(f"warning: {w}")
 
