@@ -29,10 +29,13 @@ from ketaclinic.clinic.services import alerting
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden
 from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, _payload_hash
+from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.sessions import load_session
-from ketaclinic.clinic.tables import Alert, VitalReading, new_id
+from ketaclinic.clinic.services.watchdog import FEED_SILENT
+from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading, new_id
 from ketaclinic.clinic.vitals import VITAL_NAMES
 from ketaclinic.errors import InputError
+from ketaclinic.monitoring import rules as m_rules
 from ketaclinic.monitoring.vitals import VitalSigns
 
 __all__ = ["BatchItem", "batch_audit_ref", "post_batch"]
@@ -139,6 +142,44 @@ def _insert(ctx: Ctx, rows: list[dict[str, object]]) -> dict[int, uuid.UUID]:
     return {int(r[0]): r[1] for r in ctx.db.execute(stmt)}
 
 
+def _evaluate_in_order(
+    ctx: Ctx, sess: TreatmentSession, new: list[tuple[int, uuid.UUID, VitalSigns]]
+) -> dict[int, tuple[Alert, ...]]:
+    """``alerting.evaluate`` for each new reading in ``device_seq`` order, with the open
+    alerts loaded once and the raised rows flushed once (same rules, same outcome)."""
+    rows = list(
+        ctx.db.scalars(select(Alert).where(Alert.session_id == sess.id, Alert.cleared_at.is_(None)))
+    )
+    now = ctx.clock()
+    for row in rows:  # a reading ends a silent-feed condition
+        if row.condition == FEED_SILENT:
+            row.cleared_at = now
+    rows = [r for r in rows if r.condition != FEED_SILENT]
+    state = m_rules.AlarmState(tuple(alerting._to_domain(r) for r in rows))
+    rule_set = rules_for_session(ctx.db, sess)  # as alerting.evaluate: once per batch
+    out: dict[int, tuple[Alert, ...]] = {}
+    for seq, reading_id, vitals in new:
+        state, raised = m_rules.ingest(rule_set, state, vitals, chair_id=str(sess.chair_id))
+        keep = {(a.condition, a.code, a.raised_at) for a in state.active}
+        for row in rows:
+            if row.cleared_at is None and (row.condition, row.code, row.raised_at) not in keep:
+                row.cleared_at = now
+        made = tuple(
+            Alert(
+                id=new_id(), session_id=sess.id, reading_id=reading_id, code=a.code,
+                condition=a.condition, kind=a.kind, priority=a.priority, message=a.message,
+                source=a.source, field=a.field, value=a.value, unit=a.unit,
+                limit_value=a.limit, raised_at=a.raised_at, created_at=now,
+            )
+            for a in raised
+        )  # fmt: skip
+        rows.extend(made)
+        out[seq] = made
+    ctx.db.add_all([r for made in out.values() for r in made])
+    ctx.db.flush()
+    return out
+
+
 def post_batch(ctx: Ctx, session_id: uuid.UUID, batch: ReadingBatchCreate) -> list[BatchItem]:
     """Store a chair monitor's batch exactly once per reading; items in request order."""
     ctx.require("reading.create")
@@ -184,11 +225,10 @@ def post_batch(ctx: Ctx, session_id: uuid.UUID, batch: ReadingBatchCreate) -> li
             ids.update({seq: v[0] for seq, v in again.items()})
         ids.update(inserted)
         created = set(inserted)
-    alerts: dict[int, tuple[Alert, ...]] = {}
-    for seq, vitals, _ in sorted(checked, key=lambda c: c[0]):
-        if seq in created:  # alerts in device order; only for readings stored now
-            row = VitalReading(id=ids[seq], session_id=sess.id)
-            alerts[seq] = tuple(alerting.evaluate(ctx, sess, row, vitals))
+    new = [
+        (seq, ids[seq], v) for seq, v, _ in sorted(checked, key=lambda c: c[0]) if seq in created
+    ]
+    alerts = _evaluate_in_order(ctx, sess, new) if new else {}
     ordered = [ids[seq] for seq, _, _ in checked]
     action = "C" if created else "R"
     event = "reading.batch" if created else "reading.batch.replay"
