@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -177,21 +177,11 @@ OLOFSEN_2022_DISSOCIATION = PDModel(
     provenance="P",
     notes="Hill exponent not retrieved: UNVERIFIED, 1 used.",
 )
-#: Olofsen 2022: pressure-pain antinociception, same PD as dissociation [P].
-OLOFSEN_2022_ANTINOCICEPTION = PDModel(
+#: Olofsen 2022: pressure-pain antinociception, the same PD as dissociation [P].
+OLOFSEN_2022_ANTINOCICEPTION = replace(
+    OLOFSEN_2022_DISSOCIATION,
     id="olofsen-2022-antinociception",
     endpoint="antinociception (pressure pain)",
-    analyte="S-ketamine",
-    c50_mg_per_l=0.51 * KETAMINE_NG_PER_NMOL / MG_PER_L_TO_NG_PER_ML,
-    gamma=_GAMMA_UNVERIFIED,
-    gamma_provenance="UNVERIFIED",
-    emax=None,
-    emax_unit="fraction of maximal effect",
-    direction="increase",
-    ke0_per_min=math.log(2) / 8.3,
-    source=_OLOFSEN,
-    provenance="P",
-    notes="Hill exponent not retrieved: UNVERIFIED, 1 used.",
 )
 #: Simons 2022 (oral thin film, part 2), Front Pain Res 3:946487 (article number; DOI
 #: not retrieved): drug high C50 0.3 nmol/mL (~71 ng/mL) [P].
