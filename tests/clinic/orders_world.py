@@ -48,9 +48,22 @@ def override(reason: str = "partial responder", user: str = "nurse") -> dict[str
     return {"reason": reason, "second_username": user, "second_password": PASSWORD}
 
 
+def checklist_overridden(c: Clinic, sid: str) -> None:
+    """A prescriber overrides the overridable pre-session items (services/checklist.py), so
+    the administration may start; the checklist itself is tested in test_checklist.py."""
+    for item in ("fasting", "escort", "baseline_vitals", "questionnaire"):
+        body = {"item": item, "reason": "tested elsewhere (orders tests)"}
+        r = c.client.post(
+            f"{P}/sessions/{sid}/checklist/overrides", json=body, headers=c.as_("prescriber")
+        )
+        ok(r, 201)
+
+
 def signed(c: Clinic, w: World) -> str:
     measure(c, w)
-    return str(ok(sign(c, w), 201)["id"])
+    oid = str(ok(sign(c, w), 201)["id"])
+    checklist_overridden(c, w.session_id)
+    return oid
 
 
 def start_body(order_id: str, at: datetime | None = None, rate: float = 52.5) -> dict[str, Any]:
@@ -100,6 +113,7 @@ def _new_admin(c: Clinic, w: World) -> str:
         headers=c.as_("prescriber"),
     )
     oid = ok(r, 201)["id"]
+    checklist_overridden(c, sid)
     r = c.client.post(
         f"{P}/sessions/{sid}/administrations", json=start_body(oid), headers=_nurse(c)
     )

@@ -38,6 +38,10 @@ def test_session_order_override_administration_score_and_adverse_event(
     assert orders[0]["result"]["dose_mg_per_kg"] == pytest.approx(0.9)
 
     # the nurse records the administration, a MOAA/S score and an adverse event
+    for item in ("fasting", "escort", "baseline_vitals", "questionnaire"):  # checklist: own test
+        body = {"item": item, "reason": "checklist tested in test_browser_checklist.py"}
+        r = server.api("POST", f"/sessions/{sid}/checklist/overrides", as_user="dr.ross", json=body)
+        assert r.status_code == 201, r.text
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
     sign_in(page, server, "nurse.kim", f"/sessions/{sid}")

@@ -72,6 +72,9 @@ def create_app(
     from ketaclinic.clinic.api import routes_orders  # before routes_sessions' /{step} catch-all
 
     app.include_router(routes_orders.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.api import routes_checklist  # issue 4 checklist, rule sets
+
+    app.include_router(routes_checklist.router, prefix=API_PREFIX)
     for module in (routes_auth, routes_admin, routes_patients, routes_courses, routes_sessions):
         app.include_router(module.router, prefix=API_PREFIX)
     from ketaclinic.clinic.api import routes_questionnaires  # issue 4/5 outcomes

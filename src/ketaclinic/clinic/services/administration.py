@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ketaclinic.clinic.schemas_orders import AdministrationCreate, RateChange, StopIn
+from ketaclinic.clinic.services.checklist import require_complete
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
 from ketaclinic.clinic.services.orders import load_order
@@ -143,6 +144,7 @@ def start(ctx: Ctx, session_id: uuid.UUID, body: AdministrationCreate) -> DoseAd
         )
     _check_time("started_at", body.started_at, order.signed_at, "the order's signature")
     _check_rate(order, body.rate_mg_per_h)
+    require_complete(ctx, s)  # issue 4: the pre-session checklist (409 naming unmet items)
     row = DoseAdministration(
         session_id=s.id,
         order_id=order.id,

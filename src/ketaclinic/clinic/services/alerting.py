@@ -2,8 +2,8 @@
 
 The session's alarm state is the set of its alerts not yet cleared; each new reading goes
 through ``monitoring.rules.ingest`` which says which conditions start or escalate (new
-rows) and which end (rows get ``cleared_at``). Rule set: ``DEFAULT_RULES`` (configurable
-defaults, not standards; per-protocol rule sets come with courses).
+rows) and which end (rows get ``cleared_at``). Rule set: the session protocol's current
+versioned rule set (services/rule_sets.py; seeded from ``DEFAULT_RULES``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import conflict, not_found
+from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.watchdog import FEED_SILENT
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.monitoring import alerts as m_alerts
@@ -52,9 +53,8 @@ def evaluate(
             row.cleared_at = now
     active = [r for r in active if r.condition != FEED_SILENT]
     state = m_rules.AlarmState(tuple(_to_domain(r) for r in active))
-    new_state, raised = m_rules.ingest(
-        m_rules.DEFAULT_RULES, state, vitals, chair_id=str(sess.chair_id)
-    )
+    rule_set = rules_for_session(ctx.db, sess)  # the session protocol's current rule set
+    new_state, raised = m_rules.ingest(rule_set, state, vitals, chair_id=str(sess.chair_id))
     keep = {(a.condition, a.code, a.raised_at) for a in new_state.active}
     for row in active:
         if (row.condition, row.code, row.raised_at) not in keep:

@@ -60,6 +60,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notification.ack": CLINICAL,
     "analytics.read": CLINICAL,
     "audit.verify": frozenset({"auditor", "admin"}),
+    # pre-session checklist and monitoring rule sets (services/checklist.py, rule_sets.py)
+    "checklist.read": CLINICAL | {"auditor"},
+    "checklist.record": frozenset({"nurse"}),
+    "checklist.override": frozenset({"prescriber"}),
+    "ruleset.read": CLINICAL | {"admin", "auditor"},
+    "ruleset.write": frozenset({"admin"}),
 }
 ACTIONS = tuple(PERMISSIONS)
 
