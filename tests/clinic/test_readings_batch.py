@@ -200,3 +200,35 @@ def test_concurrent_duplicate_batches_stored_exactly_once(clinic: Clinic, world:
     assert len(ids) == 1
     assert sum(r.json()["created"] for r in results) == 40
     assert _count(clinic) == 40
+
+
+def test_lookup_and_validation_run_outside_the_writer_lock(clinic: Clinic, world: World) -> None:
+    """On SQLite, token lookup, session lookup and validation need no writer lock: while
+    another transaction holds it, a bad batch is still refused (422) at once; before, the
+    request queued for the lock and failed with "database is locked" after the timeout."""
+    if clinic.engine.dialect.name != "sqlite":
+        pytest.skip("the writer lock is SQLite's")
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with Session(clinic.engine) as db:
+            db.execute(select(func.count()).select_from(VitalReading))  # BEGIN IMMEDIATE
+            holding.set()
+            done.wait(timeout=60)
+            db.rollback()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(timeout=60)
+        bad = _batch([1, 2, 2])  # refused by the service's own validation
+        r = clinic.client.post(_url(world), json=bad, headers=world.device())
+        still_held = not done.is_set() and thread.is_alive()
+    finally:
+        done.set()
+        thread.join()
+    assert_error(r, 422, field="body.readings.2.device_seq")
+    assert still_held
+    r = clinic.client.post(_url(world), json=_batch(range(1, 4)), headers=world.device())
+    assert r.status_code == 201, r.text
+    assert _count(clinic) == 3

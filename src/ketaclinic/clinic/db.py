@@ -15,7 +15,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_sessionmaker", "normalise_url"]
+__all__ = ["READ_ONLY", "make_engine", "make_sessionmaker", "normalise_url"]
+
+#: Execution options for a transaction that only reads: on SQLite it starts with a plain
+#: (deferred) ``BEGIN`` and does not take the writer lock, so a read never queues behind
+#: a writer (WAL readers see the last committed snapshot). Such a transaction must not
+#: write; end it (rollback) before writing. PostgreSQL ignores the option.
+#: Use: ``db.connection(execution_options=READ_ONLY)`` before the first query.
+READ_ONLY = {"ketaclinic_read_only": True}
 
 
 def normalise_url(url: str) -> str:
@@ -56,7 +63,8 @@ def make_engine(
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
     """PRAGMAs per connection, and one writer at a time.
 
-    Every transaction is ``BEGIN IMMEDIATE``. Before it, a process-wide lock is taken and it
+    Every transaction is ``BEGIN IMMEDIATE`` (except one opened with ``READ_ONLY``, a
+    deferred ``BEGIN`` without the lock). Before it, a process-wide lock is taken and it
     is released only after the COMMIT or ROLLBACK has returned, so in-process writers
     queue on the lock (woken at once) instead of on SQLite's busy handler (which sleeps in
     steps of up to 100 ms). If the lock is not free within the busy timeout the transaction
@@ -102,6 +110,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) ->
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("ketaclinic_read_only"):
+            conn.exec_driver_sql("BEGIN")  # deferred: a read snapshot, no writer lock
+            return
         dbapi_conn = conn.connection.dbapi_connection
         if writer.acquire(timeout=busy_timeout_ms / 1000):
             holders.add(id(dbapi_conn))

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import audit, schemas
+from ketaclinic.clinic.db import READ_ONLY
 from ketaclinic.clinic.security import (
     DEVICE_PREFIX,
     STAFF_PREFIX,
@@ -115,7 +116,15 @@ def authenticate(db: Session, token: str, *, policy: SessionPolicy, now: datetim
     """The caller behind a bearer token, or 401."""
     digest = token_sha256(token)
     if token.startswith(DEVICE_PREFIX):
-        dev = db.scalars(select(Device).where(Device.token_sha256 == digest)).one_or_none()
+        # a read: on SQLite outside the writer lock, ended before the service writes
+        if not db.in_transaction():
+            db.connection(execution_options=READ_ONLY)
+        dev = db.execute(
+            select(Device.active, Device.id, Device.name, Device.chair_id).where(
+                Device.token_sha256 == digest
+            )
+        ).one_or_none()
+        db.rollback()
         if dev is None or not dev.active:
             raise unauthorized("unknown or disabled device token")
         return Principal("device", dev.id, "device", dev.name, chair_id=dev.chair_id)
