@@ -10,12 +10,14 @@ from numpy.typing import NDArray
 
 from ketaclinic.pk.model import (
     CompartmentSystem,
+    EffectSite,
     Individual,
     Output,
     Path,
     RateDrift,
     RouteRule,
 )
+from ketaclinic.pk.patient import Patient
 
 __all__ = [
     "IV_ROUTES",
@@ -24,7 +26,9 @@ __all__ = [
     "allometric",
     "clearance_l_per_min",
     "mammillary",
+    "micro_per_kg_iv",
     "micro_system",
+    "opentiva_constructed_ke0",
     "steady_state_volume_l",
     "with_depots",
 ]
@@ -153,3 +157,23 @@ def steady_state_volume_l(
     o = system.output(output)
     c_ss = x[o.compartment] / o.volume_l
     return float(sum(x[system.index(c)] for c in names) / c_ss)
+
+
+def opentiva_constructed_ke0(ke0_per_min: float, opentiva_class: str) -> EffectSite:
+    """opentiva 1.1.2's ke0 for a ketamine set: CONSTRUCTED so that a bolus peaks at 1 min,
+    not measured (literature sheet, "ke0 warning"); labelled as such wherever shown."""
+    return EffectSite(
+        id="opentiva-tpeak-1min",
+        ke0_per_min=ke0_per_min,
+        kind="constructed",
+        endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
+        source=f"opentiva 1.1.2, {opentiva_class} (time-to-peak 1 min construction)",
+        provenance="S",
+    )
+
+
+def micro_per_kg_iv(p: Mapping[str, float], patient: Patient) -> Individual:
+    """IV-only 2-compartment set published as V1 per kg (L/kg) and fixed micro-constants
+    k10, k12, k21 (1/min), as the STANPUMP-era sets are."""
+    v1 = p["V1"] * patient.weight_kg
+    return Individual(micro_system(v1, p["k10"], p["k12"], p["k21"]), IV_ROUTES, dict(p))

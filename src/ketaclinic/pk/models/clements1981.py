@@ -12,19 +12,17 @@ give a loading dose several times too large.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ketaclinic.pk.model import (
     Citation,
-    EffectSite,
-    Individual,
     Parameter,
     PKModel,
     Validity,
 )
-from ketaclinic.pk.models._build import IV_ROUTES, micro_system
+from ketaclinic.pk.models._build import (
+    micro_per_kg_iv,
+    opentiva_constructed_ke0,
+)
 from ketaclinic.pk.models.kamp2020 import KAMP_2021_CO_KE0, OLOFSEN_2022_KE0
-from ketaclinic.pk.patient import Patient
 
 __all__ = ["CLEMENTS_1981", "MODELS"]
 
@@ -45,19 +43,10 @@ PARAMETERS = (
     Parameter("k21", 0.0137, "1/min", "S", _S),
 )
 
-_OPENTIVA_KE0 = EffectSite(
-    id="opentiva-tpeak-1min",
-    ke0_per_min=5.2,
-    kind="constructed",
-    endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
-    source="opentiva 1.1.2, ketamine.Clements250 (time-to-peak 1 min construction)",
-    provenance="S",
-)
+_OPENTIVA_KE0 = opentiva_constructed_ke0(5.2, "ketamine.Clements250")
 
 
-def _build(p: Mapping[str, float], patient: Patient) -> Individual:
-    w = patient.weight_kg
-    return Individual(micro_system(p["V1"] * w, p["k10"], p["k12"], p["k21"]), IV_ROUTES, dict(p))
+_build = micro_per_kg_iv
 
 
 CLEMENTS_1981 = PKModel(

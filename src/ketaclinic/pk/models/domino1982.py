@@ -16,13 +16,17 @@ from collections.abc import Mapping
 
 from ketaclinic.pk.model import (
     Citation,
-    EffectSite,
     Individual,
     Parameter,
     PKModel,
     Validity,
 )
-from ketaclinic.pk.models._build import IV_ROUTES, micro_system, with_depots
+from ketaclinic.pk.models._build import (
+    IV_ROUTES,
+    micro_system,
+    opentiva_constructed_ke0,
+    with_depots,
+)
 from ketaclinic.pk.models.kamp2020 import KAMP_2021_CO_KE0, OLOFSEN_2022_KE0
 from ketaclinic.pk.models.racemic_routes import (
     ROUTE_NOTES,
@@ -54,14 +58,7 @@ PARAMETERS = (
     *ROUTE_PARAMETERS,
 )
 
-_OPENTIVA_KE0 = EffectSite(
-    id="opentiva-tpeak-1min",
-    ke0_per_min=0.652,
-    kind="constructed",
-    endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
-    source="opentiva 1.1.2, ketamine.Domino (time-to-peak 1 min construction)",
-    provenance="S",
-)
+_OPENTIVA_KE0 = opentiva_constructed_ke0(0.652, "ketamine.Domino")
 
 
 def _build(p: Mapping[str, float], patient: Patient) -> Individual:

@@ -11,19 +11,17 @@ they reproduce the abstract (CL 36.0 mL/min/kg, terminal t1/2 4.95 h) [C].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ketaclinic.pk.model import (
     Citation,
-    EffectSite,
-    Individual,
     Parameter,
     PKModel,
     Validity,
 )
-from ketaclinic.pk.models._build import IV_ROUTES, micro_system
+from ketaclinic.pk.models._build import (
+    micro_per_kg_iv,
+    opentiva_constructed_ke0,
+)
 from ketaclinic.pk.models.kamp2020 import KAMP_2021_CO_KE0, OLOFSEN_2022_KE0
-from ketaclinic.pk.patient import Patient
 
 __all__ = ["HIJAZI_2003", "MODELS"]
 
@@ -45,19 +43,10 @@ PARAMETERS = (
     Parameter("k21", 0.0030, "1/min", "S", _S),
 )
 
-_OPENTIVA_KE0 = EffectSite(
-    id="opentiva-tpeak-1min",
-    ke0_per_min=4.773,
-    kind="constructed",
-    endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
-    source="opentiva 1.1.2, ketamine.Hijazi (time-to-peak 1 min construction)",
-    provenance="S",
-)
+_OPENTIVA_KE0 = opentiva_constructed_ke0(4.773, "ketamine.Hijazi")
 
 
-def _build(p: Mapping[str, float], patient: Patient) -> Individual:
-    w = patient.weight_kg
-    return Individual(micro_system(p["V1"] * w, p["k10"], p["k12"], p["k21"]), IV_ROUTES, dict(p))
+_build = micro_per_kg_iv
 
 
 HIJAZI_2003 = PKModel(

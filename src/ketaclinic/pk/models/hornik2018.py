@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 from ketaclinic.pk.model import (
     Citation,
-    EffectSite,
     Individual,
     Parameter,
     PKModel,
@@ -30,6 +29,7 @@ from ketaclinic.pk.models._build import (
     Depot,
     allometric,
     mammillary,
+    opentiva_constructed_ke0,
     with_depots,
 )
 from ketaclinic.pk.patient import Patient
@@ -75,14 +75,7 @@ PARAMETERS = (
     ),
 )
 
-_OPENTIVA_KE0 = EffectSite(
-    id="opentiva-tpeak-1min",
-    ke0_per_min=4.212,
-    kind="constructed",
-    endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
-    source="opentiva 1.1.2, ketamine.Hornik (time-to-peak 1 min construction)",
-    provenance="S",
-)
+_OPENTIVA_KE0 = opentiva_constructed_ke0(4.212, "ketamine.Hornik")
 
 
 def _build(p: Mapping[str, float], patient: Patient) -> Individual:

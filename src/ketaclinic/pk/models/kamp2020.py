@@ -22,7 +22,14 @@ from ketaclinic.pk.model import (
     PKModel,
     Validity,
 )
-from ketaclinic.pk.models._build import IV_ROUTES, MIN_PER_H, allometric, mammillary, with_depots
+from ketaclinic.pk.models._build import (
+    IV_ROUTES,
+    MIN_PER_H,
+    allometric,
+    mammillary,
+    opentiva_constructed_ke0,
+    with_depots,
+)
 from ketaclinic.pk.models.racemic_routes import (
     ROUTE_NOTES,
     ROUTE_PARAMETERS,
@@ -73,14 +80,7 @@ KAMP_2021_CO_KE0 = EffectSite(
     source="Kamp 2021, Br J Anaesth 127:23-31 (t1/2ke0 read in anasim 1.7's comment)",
     provenance="S",
 )
-_OPENTIVA_KE0 = EffectSite(
-    id="opentiva-tpeak-1min",
-    ke0_per_min=2.791,
-    kind="constructed",
-    endpoint="none: chosen so that a bolus peaks at 1 min (opentiva 1.1.2)",
-    source="opentiva 1.1.2 (time-to-peak 1 min construction)",
-    provenance="S",
-)
+_OPENTIVA_KE0 = opentiva_constructed_ke0(2.791, "ketamine.Klamp")
 
 
 def _build(p: Mapping[str, float], patient: Patient) -> Individual:
