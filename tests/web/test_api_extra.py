@@ -116,6 +116,11 @@ def test_every_ui_patient_data_route_writes_an_audit_record(world: World) -> Non
         ("post", "/ui/orders/sign"): post("/ui/orders/sign", {**order, "patient_id": pid}, doctor),
         # needs If-Match and met criteria: test_discharge_gate_refuses_then_completes
         ("post", "/ui/sessions/{session_id}/discharge"): None,
+        ("get", "/ui/patients/{patient_id}/bookable-courses"): get(
+            f"/ui/patients/{pid}/bookable-courses", desk
+        ),
+        # 201 and a new course: test_series_books_a_course_and_refuses_a_clash
+        ("post", "/ui/series"): None,
     }
     spec = world.client.get("/openapi.json").json()
     marked = {
@@ -300,3 +305,56 @@ def test_simulate_window_report_and_statement(world: World) -> None:
         "awakening",
         "anaesthetic",
     ]
+
+
+def test_series_books_a_course_and_refuses_a_clash(world: World) -> None:
+    pid, desk, doctor = world.patient_id(), world.h("desk.lee"), world.h("dr.ross")
+    course = world.client.post(
+        f"{P}/patients/{pid}/courses",
+        headers=doctor,
+        json={"indication": "depression", "protocol_id": "depression-iv-40min",
+              "planned_sessions": 6, "endpoint": "PHQ-9 response", "started_on": "2031-03-03"},
+    )  # fmt: skip
+    assert course.status_code == 201, course.text
+    listed = world.client.get(f"{P}/ui/patients/{pid}/bookable-courses", headers=desk).json()
+    mine = [c for c in listed if c["id"] == course.json()["id"]]
+    assert [(c["planned_sessions"], c["booked"]) for c in mine] == [(6, 0)]
+    chairs = world.client.get(f"{P}/ui/schedule?start=2031-03-03&days=1", headers=desk).json()
+    chair = chairs["chairs"][0]
+    body = {"course_id": course.json()["id"], "chair_id": chair["id"],
+            "first_at": "2031-03-03T09:00:00Z", "day_offsets": [0, 2, 4, 7, 9, 11]}  # fmt: skip
+    # a nurse may schedule single sessions but not book a series
+    assert (
+        world.client.post(f"{P}/ui/series", json=body, headers=world.h("nurse.kim")).status_code
+        == 403
+    )
+    before = world.audit_count()
+    r = world.client.post(f"{P}/ui/series", json=body, headers=desk)
+    assert r.status_code == 201, r.text
+    got = [s["scheduled_for"][:16] for s in r.json()]
+    assert got == ["2031-03-03T09:00", "2031-03-05T09:00", "2031-03-07T09:00",
+                   "2031-03-10T09:00", "2031-03-12T09:00", "2031-03-14T09:00"]  # fmt: skip
+    assert world.audit_count() >= before + 6  # one session.create record each
+    # the plan is full: six planned, six booked
+    full = _error(
+        world.client.post(f"{P}/ui/series", json={**body, "day_offsets": [20]}, headers=desk), 409
+    )
+    assert "at most 0" in full["message"]
+    # another course in the same chair 90 min after day 7's session clashes; nothing is written
+    other = world.client.post(
+        f"{P}/patients/{pid}/courses",
+        headers=doctor,
+        json={"indication": "depression", "protocol_id": "depression-iv-40min",
+              "planned_sessions": 6, "endpoint": "PHQ-9 response", "started_on": "2031-03-03"},
+    )  # fmt: skip
+    clash = {**body, "course_id": other.json()["id"], "first_at": "2031-03-10T10:30:00Z",
+             "day_offsets": [0, 1]}  # fmt: skip
+    before = world.audit_count()
+    err = _error(world.client.post(f"{P}/ui/series", json=clash, headers=desk), 409)
+    assert err["message"].startswith(f"{chair['label']} is already booked at 2031-03-10 09:00 UTC")
+    assert world.audit_count() == before
+    # 120 min after it is free
+    ok = world.client.post(
+        f"{P}/ui/series", json={**clash, "first_at": "2031-03-10T11:00:00Z"}, headers=desk
+    )
+    assert ok.status_code == 201, ok.text

@@ -26,7 +26,7 @@ from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, forbidden
 from ketaclinic.clinic.services.patients import etag, load_patient
 from ketaclinic.clinic.tables import Chair, Patient, StaffUser
-from ketaclinic.clinic.web import clinical, queries
+from ketaclinic.clinic.web import clinical, queries, series
 from ketaclinic.dosing import Override, default_library
 from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
 from ketaclinic.pk.models import DEFAULT_ADULT_MODEL
@@ -287,6 +287,17 @@ def schedule(
     days: Annotated[int, Query(ge=1, le=31)] = 7,
 ) -> dict[str, Any]:
     return queries.schedule(ctx, start, days)
+
+
+@router.get("/patients/{patient_id}/bookable-courses", openapi_extra=PHI)
+def bookable_courses(patient_id: uuid.UUID, ctx: Context) -> list[dict[str, object]]:
+    return series.bookable_courses(ctx, patient_id)
+
+
+@router.post("/series", status_code=201, openapi_extra=PHI)
+def book_series(body: series.SeriesIn, ctx: Context) -> list[dict[str, object]]:
+    """Book a course's sessions into one chair (front desk); one clash refuses all (409)."""
+    return series.series_public(series.book_series(ctx, body))
 
 
 @router.get("/outcomes/alert-rates", openapi_extra=PHI)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ketaclinic.monitoring.scales import CADSS6_ITEMS
 from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
 
 __all__ = ["NAV", "router"]
@@ -71,7 +72,13 @@ def dashboard_page() -> HTMLResponse:
 
 @router.get("/sessions/{session_id}")
 def session_page(session_id: uuid.UUID) -> HTMLResponse:
-    return _page("session.html", "Session monitor", "/dashboard", session_id=str(session_id))
+    return _page(
+        "session.html",
+        "Session monitor",
+        "/dashboard",
+        session_id=str(session_id),
+        cadss6_items=CADSS6_ITEMS,
+    )
 
 
 @router.get("/orders")

@@ -1,0 +1,151 @@
+"""Booking a course's planned sessions as a series into one chair (``POST /ui/series``).
+
+A chair holds one session at a time: a session occupies its chair for ``SLOT_MIN`` minutes
+from its scheduled time. The whole series is checked before anything is written; one clash
+refuses the series (409) with the chair and the time, so nothing is half-booked. Each
+session is created by the sessions service (role matrix, course checks, audit record).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from ketaclinic.clinic import schemas
+from ketaclinic.clinic.services import sessions as session_service
+from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden, not_found
+from ketaclinic.clinic.services.patients import load_patient
+from ketaclinic.clinic.tables import Chair, TreatmentCourse, TreatmentSession
+
+__all__ = [
+    "SERIES_ROLES",
+    "SLOT_MIN",
+    "SeriesIn",
+    "book_series",
+    "bookable_courses",
+    "series_public",
+]
+
+#: Minutes a booked session occupies its chair. A clinic booking setting, not a clinical
+#: limit: issue 5 describes about two hours of monitoring per infusion.
+SLOT_MIN = 120
+#: Who may book a series (the front desk; admin too where the role matrix lets admin schedule).
+SERIES_ROLES = frozenset({"front_desk", "admin"})
+
+
+class SeriesIn(BaseModel):
+    """A series: the first session's time and each session's day offset from it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+    course_id: schemas.JsonUUID
+    chair_id: schemas.JsonUUID
+    first_at: schemas.UtcDatetime
+    day_offsets: Annotated[
+        list[Annotated[int, Field(ge=0, le=365)]], Field(min_length=1, max_length=50)
+    ]
+
+
+def _booked(ctx: Ctx, course_id: object) -> int:
+    n = ctx.db.scalar(
+        select(func.count())
+        .select_from(TreatmentSession)
+        .where(TreatmentSession.course_id == course_id, TreatmentSession.status != "cancelled")
+    )
+    return int(n or 0)
+
+
+def bookable_courses(ctx: Ctx, patient_id: uuid.UUID) -> list[dict[str, object]]:
+    """A patient's active courses with planned and booked session counts (for the desk)."""
+    ctx.require("session.schedule")
+    patient = load_patient(ctx, patient_id)
+    rows = ctx.db.scalars(
+        select(TreatmentCourse)
+        .where(
+            TreatmentCourse.patient_id == patient.id,
+            TreatmentCourse.phase.in_(("induction", "maintenance")),
+        )
+        .order_by(TreatmentCourse.started_on)
+    ).all()
+    ctx.audit("R", "course.list_bookable", f"Patient/{patient.id}", patient.id)
+    ctx.db.commit()
+    return [
+        {
+            "id": str(c.id), "protocol_id": c.protocol_id, "phase": c.phase,
+            "started_on": c.started_on.isoformat(), "planned_sessions": c.planned_sessions,
+            "booked": _booked(ctx, c.id),
+        }
+        for c in rows
+    ]  # fmt: skip
+
+
+def _when(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
+    """Check the whole series against the course and the chair, then book every session."""
+    ctx.require("session.schedule")
+    if ctx.principal.role not in SERIES_ROLES:
+        raise forbidden(f"role {ctx.principal.role} may not book a series")
+    course = ctx.db.get(TreatmentCourse, body.course_id)
+    if course is None:
+        raise not_found("course", body.course_id)
+    chair = ctx.db.get(Chair, body.chair_id)
+    if chair is None:
+        raise ServiceError(
+            422, "validation_error", f"chair {body.chair_id} does not exist",
+            field="body.chair_id", value=str(body.chair_id),
+        )  # fmt: skip
+    if len(set(body.day_offsets)) != len(body.day_offsets):
+        raise ServiceError(
+            422, "validation_error", "day offsets repeat a day",
+            field="body.day_offsets", value=body.day_offsets, limit="each day once",
+        )  # fmt: skip
+    booked = _booked(ctx, course.id)
+    left = course.planned_sessions - booked
+    if len(body.day_offsets) > left:
+        raise conflict(
+            f"course {course.id} plans {course.planned_sessions} sessions, {booked} booked: "
+            f"{len(body.day_offsets)} more would exceed the plan (at most {left})",
+            field="body.day_offsets", value=len(body.day_offsets),
+        )  # fmt: skip
+    slot = timedelta(minutes=SLOT_MIN)
+    times = sorted(body.first_at + timedelta(days=d) for d in body.day_offsets)
+    taken = ctx.db.scalars(
+        select(TreatmentSession.scheduled_for).where(
+            TreatmentSession.chair_id == chair.id,
+            TreatmentSession.status.in_(("scheduled", "in_progress")),
+            TreatmentSession.scheduled_for > times[0] - slot,
+            TreatmentSession.scheduled_for < times[-1] + slot,
+        )
+    ).all()
+    for t in times:
+        for other in taken:
+            if abs(other - t) < slot:
+                raise conflict(
+                    f"{chair.label} is already booked at {_when(other)}: a chair holds one "
+                    f"session at a time ({SLOT_MIN} min), so {_when(t)} clashes",
+                    field="body.day_offsets", value=_when(t),
+                )  # fmt: skip
+    return [
+        session_service.create_session(
+            ctx,
+            schemas.SessionCreate(
+                patient_id=course.patient_id,
+                chair_id=chair.id,
+                scheduled_for=t,
+                course_id=course.id,
+            ),
+        )
+        for t in times
+    ]
+
+
+def series_public(rows: list[TreatmentSession]) -> list[dict[str, object]]:
+    return [{"id": str(r.id), "scheduled_for": r.scheduled_for.isoformat()} for r in rows]
