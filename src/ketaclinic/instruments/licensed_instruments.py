@@ -17,7 +17,7 @@ from ketaclinic.instruments.model import (
     RemissionRule,
     ResponseRule,
 )
-from ketaclinic.instruments.open_instruments import RESPONSE_50
+from ketaclinic.instruments.open_instruments import RESPONSE_50, convention_response
 
 __all__ = [
     "BDI2",
@@ -33,16 +33,6 @@ __all__ = [
 
 def _items(n: int, lo: int, hi: int) -> tuple[Item, ...]:
     return tuple(Item(id=f"item{i}", min_value=lo, max_value=hi) for i in range(1, n + 1))
-
-
-def _unverified_response(instrument: str) -> ResponseRule:
-    return ResponseRule(
-        label=RESPONSE_50.label,
-        source=f"Issue 4 convention applied to {instrument}; no {instrument}-specific "
-        "response rule in the sources",
-        provenance="UNVERIFIED",
-        min_relative_drop=0.5,
-    )
 
 
 QIDS_SR16 = Instrument(
@@ -206,7 +196,7 @@ BDI2 = Instrument(
     ),
     bands_source="Beck 1996 BDI-II manual (as reproduced by secondary sites)",
     bands_provenance="S",
-    response=(_unverified_response("BDI-II"),),
+    response=(convention_response("BDI-II"),),
     remission=None,
     notes="Items 16 and 18 have options 1a/1b etc.; record the numeric 0-3 score only.",
 )

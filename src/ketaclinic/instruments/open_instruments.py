@@ -28,6 +28,19 @@ RESPONSE_50 = ResponseRule(
     min_relative_drop=0.5,
 )
 
+
+def convention_response(instrument: str) -> ResponseRule:
+    """The >= 50% convention applied to an instrument the sources give no response rule
+    for: shown, and marked UNVERIFIED."""
+    return ResponseRule(
+        label=RESPONSE_50.label,
+        source=f"Issue 4 convention applied to {instrument}; no {instrument}-specific "
+        "response rule in the sources",
+        provenance="UNVERIFIED",
+        min_relative_drop=0.5,
+    )
+
+
 _PFIZER = Licence(
     kind="open",
     holder="Pfizer Inc. (developed by Spitzer, Williams, Kroenke et al.)",
@@ -126,14 +139,7 @@ GAD7 = Instrument(
     bands_source="Spitzer 2006 Arch Intern Med 166:1092 (cut-points 5, 10, 15; >= 10 "
     "positive screen, sensitivity 89%, specificity 82%)",
     bands_provenance="P",
-    response=(
-        ResponseRule(
-            label=RESPONSE_50.label,
-            source="Issue 4 convention applied to GAD-7; no GAD-7 response rule in the sources",
-            provenance="UNVERIFIED",
-            min_relative_drop=0.5,
-        ),
-    ),
+    response=(convention_response("GAD-7"),),
     remission=None,
     loinc_panel="69737-5",
     loinc_total="70274-6",
