@@ -58,6 +58,8 @@ def test_checklist_then_administration(page: Any, server: Server) -> None:
 def test_admin_edits_a_rule_set(page: Any, server: Server) -> None:
     sign_in(page, server, "admin", "/admin")
     page.locator("#rs-protocol option").first.wait_for(state="attached")
+    # the first rule set has loaded: choosing another cannot be overtaken by that first load
+    expect(page.locator("#rs-meta")).to_contain_text("version")
     page.get_by_label("Protocol", exact=True).select_option("pain-iv-lowdose")
     expect(page.locator("#rs-meta")).to_contain_text("pain-iv-lowdose: version 1 (seeded defaults)")
     page.get_by_label("Limit spo2_pct below").fill("94")

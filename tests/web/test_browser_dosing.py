@@ -58,7 +58,7 @@ def _order(page: Any, dose: str) -> None:
 
 def test_order_within_limits_shows_dose_volume_rate_and_signs(page: Any, server: Server) -> None:
     sign_in(page, server, "dr.ross", "/orders")
-    page.locator("#protocol option").first.wait_for(state="attached")
+    page.locator("#order-form[data-ready=true]").wait_for()
     _order(page, "0.5")
     values = page.locator("#order-values")
     values.wait_for()
@@ -74,7 +74,7 @@ def test_order_within_limits_shows_dose_volume_rate_and_signs(page: Any, server:
 
 def test_soft_limit_needs_reason_and_second_clinician(page: Any, server: Server) -> None:
     sign_in(page, server, "dr.ross", "/orders")
-    page.locator("#protocol option").first.wait_for(state="attached")
+    page.locator("#order-form[data-ready=true]").wait_for()
     _order(page, "0.9")  # soft max 0.75 mg/kg (Andrade 2017), hard max 1.0
     form = page.locator("#override-form")
     form.wait_for()
@@ -96,7 +96,7 @@ def test_soft_limit_needs_reason_and_second_clinician(page: Any, server: Server)
 
 def test_hard_limit_refuses_and_says_why(page: Any, server: Server) -> None:
     sign_in(page, server, "dr.ross", "/orders")
-    page.locator("#protocol option").first.wait_for(state="attached")
+    page.locator("#order-form[data-ready=true]").wait_for()
     _order(page, "1.2")
     refusal = page.locator("#refusal")
     refusal.wait_for()
@@ -113,3 +113,26 @@ def test_hard_limit_refuses_and_says_why(page: Any, server: Server) -> None:
     )
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "dose_mg_per_kg"
+
+
+def test_enter_before_the_page_is_ready_neither_navigates_nor_orders(
+    page: Any, server: Server
+) -> None:
+    """CI once saw Enter submit the order form natively while the page was still loading
+    its patient list (protocols listed, the script's submit handler not yet attached):
+    the page navigated to ?protocol_id=<first option> and calculated nothing. Hold the
+    patient list back and press Enter: the page stays, says it is loading, then works."""
+    held: list[Any] = []
+    page.route(re.compile(r"/api/v1/patients\?limit=200$"), lambda route: held.append(route))
+    sign_in(page, server, "dr.ross", "/orders")
+    page.locator("#protocol option").first.wait_for(state="attached")
+    page.get_by_label("Weight, kg").fill("70")
+    page.get_by_label("Weight, kg").press("Enter")
+    expect(page.locator("#page-error")).to_contain_text("still loading")
+    assert page.url.endswith("/orders")
+    assert len(held) == 1
+    held[0].continue_()
+    page.locator("#order-form[data-ready=true]").wait_for()
+    assert page.get_by_label("Protocol").input_value() == "depression-iv-40min"
+    page.get_by_role("button", name="Calculate").click()
+    expect(page.locator("#order-values")).to_contain_text("35 mg")

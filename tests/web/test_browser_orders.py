@@ -17,7 +17,7 @@ def test_session_order_override_administration_score_and_adverse_event(
 ) -> None:
     sid, _device = server.running_session(patient_index=3)
     sign_in(page, server, "dr.ross", f"/orders?session={sid}")
-    page.locator("#protocol option").first.wait_for(state="attached")
+    page.locator("#order-form[data-ready=true]").wait_for()
     page.get_by_label("Protocol").select_option("depression-iv-40min")
     page.get_by_label("Or another dose").fill("0.9")  # soft max 0.75 mg/kg (Andrade 2017)
     page.get_by_role("button", name="Calculate").click()

@@ -57,7 +57,7 @@ def test_keyboard_skip_link_landmarks_and_labels(page: Any, server: Server) -> N
         expect(page.get_by_role(role)).to_have_count(1)
     # the dose order form can be filled and submitted by keyboard alone
     page.goto("/orders")
-    page.locator("#protocol option").first.wait_for(state="attached")
+    page.locator("#order-form[data-ready=true]").wait_for()
     page.get_by_label("Weight, kg").focus()
     page.keyboard.type("70")
     page.keyboard.press("Enter")  # submits the form

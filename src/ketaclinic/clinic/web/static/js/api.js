@@ -82,6 +82,11 @@ export function showError(err, where = "page-error") {
 }
 export function clearError(where = "page-error") { const p = document.getElementById(where); if (p) { p.hidden = true; p.textContent = ""; } }
 
+// No form of this app is ever submitted natively: every one is handled by its page's script.
+// Capturing on the document guards the moment before a page's handler is attached (its data
+// still loading), when Enter would otherwise navigate with half-filled or default values.
+document.addEventListener("submit", (ev) => ev.preventDefault(), true);
+
 /** Every signed-in page: require a token, show who is signed in, wire sign-out. */
 export function shell() {
   if (!token()) { location.assign(`/login?next=${encodeURIComponent(location.pathname)}`); return null; }

@@ -9,22 +9,26 @@ const SESSION = new URLSearchParams(location.search).get("session");
 if (shell()) init();
 
 async function init() {
+  // Enter before the catalogue has loaded says so instead of doing nothing.
+  $("order-form").addEventListener("submit", () => { if (!catalog) showError("The protocol library is still loading; try again in a moment."); });
   try {
-    catalog = await api("/ui/catalog");
-    for (const p of catalog.protocols) $("protocol").append(el("option", { value: p.id }, `${p.title} (v${p.version})`));
+    const cat = await api("/ui/catalog");
+    for (const p of cat.protocols) $("protocol").append(el("option", { value: p.id }, `${p.title} (v${p.version})`));
+    if (cat.protocols.some((p) => p.id === "depression-iv-40min")) $("protocol").value = "depression-iv-40min";
     try {
       const pts = await api("/patients?limit=200");
       for (const p of pts.items) $("patient").append(el("option", { value: p.id }, `${p.family_name}, ${p.given_name} (${p.mrn})`));
     } catch (e) { /* a role without patient access still calculates by weight */ }
+    catalog = cat;
   } catch (e) { showError(e); return; }
   const q = new URLSearchParams(location.search);
   if (q.get("patient")) $("patient").value = q.get("patient");
-  if (catalog.protocols.some((p) => p.id === "depression-iv-40min")) $("protocol").value = "depression-iv-40min";
   $("protocol").addEventListener("change", fill);
   fill();
-  $("order-form").addEventListener("submit", (ev) => { ev.preventDefault(); check(); });
+  $("order-form").addEventListener("submit", (ev) => { ev.preventDefault(); if (catalog) check(); });
   $("override-form").addEventListener("submit", (ev) => { ev.preventDefault(); sign(true); });
   $("sign-btn").addEventListener("click", () => sign(false));
+  $("order-form").dataset.ready = "true";
 }
 
 function protocol() { return catalog.protocols.find((p) => p.id === $("protocol").value); }
