@@ -120,6 +120,16 @@ def population_speed(n: int, repeats: int) -> dict[str, Any]:
     }
 
 
+def yardstick(n: int) -> dict[str, Any]:
+    """The issue's calibration: a plain NumPy recurrence without percentiles (one thread)."""
+    from benchmarks.yardstick import plain_recurrence
+
+    plain_recurrence(10_000)  # warm-up
+    load = _load()
+    wall = min(plain_recurrence(n) for _ in range(3))
+    return {"n": n, "wall_s": wall, "pts_per_s": n * POP_TIMES.size / wall, "load": load}
+
+
 def population_memory(n: int) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", str(n)],
@@ -228,6 +238,14 @@ def report(res: dict[str, Any]) -> str:
         f"| (b) throughput | best {pop['best_pts_per_s']:.3g} patient-timepoints/s wall; "
         f"{pop['pts_per_cpu_s']:.3g} per CPU-second | |"
     )
+    ys = res.get("yardstick")
+    if ys:
+        lines.append(
+            f"| (b) yardstick: plain NumPy recurrence, one thread, no percentiles "
+            f"(`benchmarks/yardstick.py`; the issue quotes 0.6-1e8 on its machine) | "
+            f"{ys['pts_per_s']:.3g} patient-timepoints/s; ketaclinic (with percentiles, two "
+            f"threads) {pop['best_pts_per_s'] / ys['pts_per_s']:.2f}x of it | {ys['load']} |"
+        )
     pp = res.get("peers_population")
     if pp:
         lines.append(
@@ -274,13 +292,14 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
     }
     print(f"machine: {res['machine']}", flush=True)
-    res["single"] = single_patient(repeats=20)
+    res["single"] = single_patient(repeats=300)
     print(f"single patient: median {res['single']['median_s'] * 1e3:.2f} ms", flush=True)
     if args.peers:
         res["peers_single"] = peers_single(res["single"], repeats=5)
         for p in res["peers_single"]:
             print(f"  {p['peer']}: {p['median_s'] * 1e3:.1f} ms, x{p['speedup']:.0f}", flush=True)
     res["population"] = population_speed(args.n, args.repeats)
+    res["yardstick"] = yardstick(args.n)
     print(f"population: {res['population']['best_pts_per_s']:.3g} pts/s", flush=True)
     if args.peers:
         res["peers_population"] = peers_population(res["population"], args.peer_sample)
