@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.cli.app import main
 from ketaclinic.clinic.tables import AuditRecord
 from tests.clinic.calls_checklist import AUDIT_CALLS as CHECKLIST_CALLS
+from tests.clinic.calls_fhir import AUDIT_CALLS as FHIR_CALLS
 from tests.clinic.calls_screening import CALLS as SCREENING_CALLS
 from tests.clinic.conftest import SECRET, Clinic, patient_body
 from tests.clinic.orders_world import ORDER_AUDIT_CALLS
@@ -191,6 +192,7 @@ CALLS.update(SCREENING_CALLS)  # issue 4 screening/consent/plan/medications
 
 CALLS.update(ORDER_AUDIT_CALLS)  # orders, administration, scores, AEs, discharge
 CALLS.update(CHECKLIST_CALLS)  # pre-session checklist
+CALLS.update(FHIR_CALLS)  # FHIR R4 export
 
 
 def _phi_routes(c: Clinic) -> set[tuple[str, str]]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinic.services.authz import ACTIONS, PERMISSIONS
 from ketaclinic.clinic.tables import AuditRecord, StaffUser
 from tests.clinic.calls_checklist import ROLE_CALLS as CHECKLIST_ROLE_CALLS
+from tests.clinic.calls_fhir import ROLE_CALLS as FHIR_ROLE_CALLS
 from tests.clinic.calls_questionnaires import ROLE_CALLS as QUESTIONNAIRE_ROLE_CALLS
 from tests.clinic.calls_screening import ROLE_CALLS as SCREENING_ROLE_CALLS
 from tests.clinic.conftest import PASSWORD, ROLES, Clinic, assert_error, patient_body
@@ -191,6 +192,7 @@ CALLS.update(ORDER_ROLE_CALLS)  # orders, administration, scores, AEs, discharge
 CALLS.update(SCREENING_ROLE_CALLS)  # screening, consent, course plan, medications
 CALLS.update(QUESTIONNAIRE_ROLE_CALLS)  # questionnaires, notifications, analytics
 CALLS.update(CHECKLIST_ROLE_CALLS)  # pre-session checklist, monitoring rule sets
+CALLS.update(FHIR_ROLE_CALLS)  # FHIR R4 export
 
 
 def test_matrix_covers_every_action() -> None:

@@ -31,9 +31,9 @@ def _root() -> None:
 
 
 def _register_groups() -> None:
-    from ketaclinic.cli import clinic, dosing, pk, tci
+    from ketaclinic.cli import clinic, dosing, fhir, pk, tci
 
-    for group in (pk, dosing, tci, clinic):
+    for group in (pk, dosing, tci, clinic, fhir):
         group.register(app)
 
 

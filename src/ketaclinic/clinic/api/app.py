@@ -83,6 +83,9 @@ def create_app(
     from ketaclinic.clinic.api import routes_screening  # issue 4 screening/consent/meds
 
     app.include_router(routes_screening.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.api import routes_fhir  # FHIR R4 export
+
+    app.include_router(routes_fhir.router, prefix=API_PREFIX)
     from ketaclinic.clinic.web import mount_web  # the web UI (pages, /static, /api/v1/ui)
 
     mount_web(app, api_prefix=API_PREFIX)
