@@ -119,6 +119,8 @@ def test_every_ui_patient_data_route_writes_an_audit_record(world: World) -> Non
         ("get", "/ui/patients/{patient_id}/bookable-courses"): get(
             f"/ui/patients/{pid}/bookable-courses", desk
         ),
+        ("get", "/ui/series/patients"): get("/ui/series/patients", desk),
+        ("get", "/ui/sessions/{session_id}/rule-set"): get(f"/ui/sessions/{sid}/rule-set", nurse),
         # 201 and a new course: test_series_books_a_course_and_refuses_a_clash
         ("post", "/ui/series"): None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,3 +27,25 @@ def test_cadss6_entered_by_item_id_is_scored_and_stored(page: Any, server: Serve
     scores = server.api("GET", f"/sessions/{sid}/scores").json()
     assert [(s["scale"], s["total"], s["items"]) for s in scores] == [("cadss6", 12, answers)]
     expect(form.get_by_label("cadss1", exact=True)).to_have_value("")  # the form is cleared
+
+
+def test_cadss6_appears_in_the_score_log_at_once(page: Any, server: Server) -> None:
+    """The score log shows a new CADSS-6 right after the entry, not at its 15-s refresh: the
+    page's timers are frozen (Playwright's clock), so only the entry itself can redraw it."""
+    sid, _device = server.running_session(patient_index=5)
+    sign_in(page, server, "nurse.kim", f"/sessions/{sid}")
+    server.api("POST", f"/sessions/{sid}/scores", json={
+        "scale": "moaas", "measured_at": datetime.now(UTC).isoformat(), "moaas": 4})  # fmt: skip
+    page.clock.install()
+    page.reload()
+    log = page.locator("#scores-log li")
+    expect(log).to_have_count(1)  # the MOAA/S, drawn by the first refresh at load
+    page.clock.pause_at(datetime.now(UTC) + timedelta(minutes=1))  # no interval fires now
+    form = page.locator("#cadss6-form")
+    for item in CADSS6_ITEMS:
+        form.get_by_label(item, exact=True).select_option("1")
+    page.get_by_role("button", name="Record CADSS-6").click()
+    expect(page.locator("#cadss6-msg")).to_have_text("CADSS-6 total 6 of 24 recorded.")
+    expect(log).to_have_count(2)
+    expect(log.first).to_contain_text("CADSS-6 6")
+    expect(log.nth(1)).to_contain_text("MOAA/S 4")

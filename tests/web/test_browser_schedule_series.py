@@ -66,3 +66,23 @@ def test_book_a_series_see_it_on_the_calendar_and_a_clash_refused(
     booked = server.api("GET", f"/ui/patients/{second_pid}/bookable-courses", as_user="desk.lee")
     assert [c["booked"] for c in booked.json() if c["id"] == other] == [0]
     expect(row.locator("td div")).to_have_count(3)
+
+
+def test_admin_books_a_series(page: Any, server: Server) -> None:
+    """Admin schedules (role matrix session.schedule) from the same form as the front desk."""
+    chair_id, _ = server.new_chair()
+    pid = server.api("GET", "/patients?limit=50").json()["items"][7]["id"]
+    course = _course(server, pid)
+    sign_in(page, server, "admin", "/schedule")
+    _fill(page, pid, course, chair_id, "2031-06-02T08:00")
+    page.get_by_label("Days from the first").fill("0, 7")
+    label = page.locator("#series-chair option:checked").inner_text()
+    page.get_by_role("button", name="Book series").click()
+    expect(page.locator("#series-msg")).to_have_text(f"Booked 2 sessions in {label}.")
+    expect(page.locator(f"#series-course option[value='{course}']")).to_contain_text(
+        "2 of 6 booked"
+    )
+    row = page.locator("#calendar tbody tr", has=page.locator("th", has_text=label))
+    expect(row.locator("td div")).to_have_count(1)  # the week from 2 June 2031: day 0
+    booked = server.api("GET", f"/ui/patients/{pid}/bookable-courses", as_user="desk.lee")
+    assert [c["booked"] for c in booked.json() if c["id"] == course] == [2]

@@ -36,6 +36,7 @@ from ketaclinic.monitoring.vitals import (
 __all__ = [
     "CONFIGURABLE_DEFAULT",
     "DEFAULT_RULES",
+    "FEED_INTERVAL_SOURCE",
     "AlarmState",
     "RuleSet",
     "Threshold",
@@ -54,6 +55,15 @@ _EHR_GUIDE = (
     "(Phillymcdee/ketamine-software-directory, iv-therapy-ehr-requirements.astro)"
 )
 _SANACORA = "Sanacora 2017 JAMA Psychiatry 74:399, doi:10.1001/jamapsychiatry.2017.0080"
+
+#: Where the default feed interval (15 min) and the 2 allowed silent intervals come from;
+#: both are configurable local defaults that each protocol's rule set may change.
+FEED_INTERVAL_SOURCE = (
+    "expected_interval_min 15: IV series practice of BP every 10-15 min during and every "
+    "15 min after the infusion (J Affect Disord 2018, PMID 29525051); silent_intervals 2: "
+    "safety-security sheet's IEC 60601-1-8 example mapping (feed silent > 2 intervals -> "
+    "technical MEDIUM). Configurable local defaults, not standards."
+)
 
 
 @dataclass(frozen=True)

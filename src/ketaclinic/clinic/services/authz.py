@@ -24,7 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "course.read": CLINICAL,
     "course.write": frozenset({"prescriber"}),
     "session.read": FRONT,
-    "session.schedule": FRONT,
+    # admin books series too (the Schedule page, web/series.py); single sessions the same way
+    "session.schedule": FRONT | {"admin"},
     "session.run": CLINICAL,
     "reading.read": CLINICAL,
     "reading.create": CLINICAL | {"device"},
@@ -66,6 +67,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "checklist.override": frozenset({"prescriber"}),
     "ruleset.read": CLINICAL | {"admin", "auditor"},
     "ruleset.write": frozenset({"admin"}),
+    # FHIR R4 export of one patient's record (services/fhir_export.py explains the choice)
+    "fhir.export": CLINICAL,
 }
 ACTIONS = tuple(PERMISSIONS)
 

@@ -30,6 +30,7 @@ from ketaclinic.monitoring import rules as m_rules
 __all__ = [
     "edit",
     "get_current",
+    "interval_source",
     "list_current",
     "rule_set_public",
     "rules_for_session",
@@ -126,7 +127,19 @@ def rule_set_public(row: MonitoringRuleSetRow) -> dict[str, Any]:
     cols = "protocol_id version thresholds expected_interval_min silent_intervals note"
     out = {c: getattr(row, c) for c in (cols + " change_reason created_by created_at").split()}
     out["seeded"] = row.created_by is None
+    out["interval_source"] = interval_source(row)
     return out
+
+
+def interval_source(row: MonitoringRuleSetRow) -> str:
+    """Where the row's feed interval comes from: the sourced default, or the clinic's edit."""
+    d = m_rules.DEFAULT_RULES
+    if (row.expected_interval_min, row.silent_intervals) == (
+        d.expected_interval_min,
+        d.silent_intervals,
+    ):
+        return m_rules.FEED_INTERVAL_SOURCE
+    return f"clinic: local decision, rule set version {row.version} ({row.change_reason})"
 
 
 def list_current(ctx: Ctx) -> list[MonitoringRuleSetRow]:

@@ -13,7 +13,7 @@ from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
 from ketaclinic.clinic.services.patients import check_if_match, load_patient
 from ketaclinic.clinic.tables import Chair, TreatmentCourse, TreatmentSession
 
-__all__ = ["create_session", "get_session", "load_session", "transition"]
+__all__ = ["add_session", "create_session", "get_session", "load_session", "transition"]
 
 #: status -> statuses it may move to
 TRANSITIONS = {
@@ -32,6 +32,15 @@ def load_session(ctx: Ctx, session_id: uuid.UUID) -> TreatmentSession:
 
 
 def create_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
+    ctx.require("session.schedule")
+    row = add_session(ctx, body)
+    ctx.db.commit()
+    return row
+
+
+def add_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
+    """Check and add one scheduled session with its audit record, without committing (a
+    series books several in one transaction: clinic/web/series.py)."""
     ctx.require("session.schedule")
     patient = load_patient(ctx, body.patient_id)
     if ctx.db.get(Chair, body.chair_id) is None:
@@ -61,7 +70,6 @@ def create_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
     ctx.db.add(row)
     ctx.db.flush()
     ctx.audit("C", "session.create", f"TreatmentSession/{row.id}", patient.id)
-    ctx.db.commit()
     return row
 
 

@@ -3,9 +3,10 @@
 Alarms must not depend on a UI being open (safety-security sheet, section 4.3), so the
 server checks every in-progress session periodically (``ketaclinic serve`` runs
 ``run_watchdog`` in a background thread). The rule is the monitoring package's
-``stale_feed_alert`` with the rule set's expected interval and allowed silent
-intervals (configurable defaults). A new reading clears the condition
-(``alerting.evaluate``).
+``stale_feed_alert`` with the expected interval and allowed silent intervals of the
+session's own rule set: the current version of its protocol's set, the one the
+physiological alerts use (``rule_sets.rules_for_session``; seeded from the configurable
+defaults, 15 min x 2). A new reading clears the condition (``alerting.evaluate``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.clinic import audit
+from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.monitoring.alerts import stale_feed_alert
-from ketaclinic.monitoring.rules import DEFAULT_RULES, RuleSet
+from ketaclinic.monitoring.rules import DEFAULT_RULES, FEED_INTERVAL_SOURCE, RuleSet
 
 __all__ = ["FEED_SILENT", "check_silent_feeds", "run_watchdog"]
 
@@ -30,9 +32,10 @@ log = logging.getLogger("ketaclinic.clinic.watchdog")
 
 
 def check_silent_feeds(
-    db: Session, *, now: datetime, audit_key: bytes, node_id: str, rules: RuleSet = DEFAULT_RULES
+    db: Session, *, now: datetime, audit_key: bytes, node_id: str
 ) -> list[Alert]:
-    """Raise one feed-silent alert per in-progress session whose feed went quiet."""
+    """Raise one feed-silent alert per in-progress session whose feed went quiet, by the
+    expected interval of the session's current rule set."""
     last = (
         select(VitalReading.session_id, func.max(VitalReading.received_at).label("last"))
         .group_by(VitalReading.session_id)
@@ -54,6 +57,7 @@ def check_silent_feeds(
     for sess, last_at in rows:
         if sess.id in already:
             continue
+        rules = rules_for_session(db, sess)
         a = stale_feed_alert(
             now=now,
             last_reading_at=min(last_at, now) if last_at is not None else None,
@@ -66,7 +70,8 @@ def check_silent_feeds(
             continue
         row = Alert(
             session_id=sess.id, reading_id=None, code=a.code, condition=a.condition,
-            kind=a.kind, priority=a.priority, message=a.message, source=a.source,
+            kind=a.kind, priority=a.priority, message=f"{a.message} (rule set {rules.id})",
+            source=f"{a.source}; interval: {_interval_source(rules)}",
             field=None, value=a.value, unit=a.unit, limit_value=a.limit,
             raised_at=a.raised_at, created_at=now,
         )  # fmt: skip
@@ -80,6 +85,16 @@ def check_silent_feeds(
         raised.append(row)
     db.commit()
     return raised
+
+
+def _interval_source(rules: RuleSet) -> str:
+    d = DEFAULT_RULES
+    if (rules.expected_interval_min, rules.silent_intervals) == (
+        d.expected_interval_min,
+        d.silent_intervals,
+    ):
+        return FEED_INTERVAL_SOURCE
+    return f"clinic: local decision in rule set {rules.id}"
 
 
 def run_watchdog(

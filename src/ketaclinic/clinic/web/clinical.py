@@ -15,7 +15,7 @@ import numpy as np
 from ketaclinic.dosing import Override, Protocol, calculate, check_order, default_library
 from ketaclinic.errors import DomainError
 from ketaclinic.monitoring.discharge import DischargeRequest, evaluate_discharge, policy_for
-from ketaclinic.monitoring.rules import DEFAULT_RULES
+from ketaclinic.monitoring.rules import DEFAULT_RULES, RuleSet
 from ketaclinic.monitoring.scales import modified_aldrete
 from ketaclinic.monitoring.vitals import VitalSigns
 from ketaclinic.pk.bands import BANDS, NO_ANTIDEPRESSANT_CR
@@ -38,6 +38,7 @@ __all__ = [
     "drug_of",
     "model_for",
     "regimen_for",
+    "rule_set_json",
     "simulation_json",
     "thresholds_json",
 ]
@@ -64,8 +65,9 @@ def bands_json() -> list[dict[str, Any]]:
     ]
 
 
-def thresholds_json() -> list[dict[str, Any]]:
-    """The monitoring rule set's thresholds (configurable defaults, not standards)."""
+def thresholds_json(rule_set: RuleSet = DEFAULT_RULES) -> list[dict[str, Any]]:
+    """A monitoring rule set's thresholds (default: the seed's configurable defaults, not
+    standards; the session monitor passes the session's current rule set)."""
     return [
         {
             "field": t.field,
@@ -76,8 +78,19 @@ def thresholds_json() -> list[dict[str, Any]]:
             "provenance": t.provenance,
             "source": t.source,
         }
-        for t in DEFAULT_RULES.thresholds
+        for t in rule_set.thresholds
     ]
+
+
+def rule_set_json(rule_set: RuleSet) -> dict[str, Any]:
+    """Which rule set (``<protocol> v<version>``) and its silent-feed interval."""
+    return {
+        "id": rule_set.id,
+        "version": rule_set.version,
+        "expected_interval_min": rule_set.expected_interval_min,
+        "silent_intervals": rule_set.silent_intervals,
+        "note": rule_set.note,
+    }
 
 
 def catalog() -> dict[str, Any]:

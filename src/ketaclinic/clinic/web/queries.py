@@ -133,13 +133,21 @@ def dashboard(ctx: Ctx) -> dict[str, Any]:
                 .limit(DASHBOARD_TOP_ALERTS)
             )
         )
-        last = dict(
-            ctx.db.execute(  # type: ignore[arg-type]
-                select(VitalReading.session_id, func.max(VitalReading.measured_at))
-                .where(VitalReading.session_id.in_(ids))
-                .group_by(VitalReading.session_id)
-            ).all()
+        # One index seek per session (SQLite's min/max optimisation on the correlated
+        # subquery); a GROUP BY over ``session_id IN (...)`` read every reading of every
+        # session in progress (31,476 index entries, 6-12 ms on the 10,000-patient clinic).
+        latest = (
+            select(func.max(VitalReading.measured_at))
+            .where(VitalReading.session_id == TreatmentSession.id)
+            .scalar_subquery()
         )
+        last = {
+            sid: at
+            for sid, at in ctx.db.execute(
+                select(TreatmentSession.id, latest).where(TreatmentSession.id.in_(ids))
+            )
+            if at is not None
+        }
     none = dict.fromkeys(_PRIORITY, 0)
     sessions = []
     info: dict[uuid.UUID, tuple[Patient, Chair]] = {}
@@ -199,8 +207,10 @@ def dashboard(ctx: Ctx) -> dict[str, Any]:
 
 
 def schedule(ctx: Ctx, start: date, days: int) -> dict[str, Any]:
-    """Sessions per day and chair between ``start`` and ``start + days``, with capacity."""
-    ctx.require("session.read")
+    """Sessions per day and chair between ``start`` and ``start + days``, with capacity
+    (for those who read sessions, and for those who book them: admin books series)."""
+    can_read = allowed(ctx.principal.role, "session.read")
+    ctx.require("session.read" if can_read else "session.schedule")
     t0 = datetime.combine(start, datetime.min.time(), tzinfo=ctx.clock().tzinfo)
     rows = ctx.db.execute(
         select(TreatmentSession, Patient, Chair)

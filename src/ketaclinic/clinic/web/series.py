@@ -3,14 +3,22 @@
 A chair holds one session at a time: a session occupies its chair for ``SLOT_MIN`` minutes
 from its scheduled time. The whole series is checked before anything is written; one clash
 refuses the series (409) with the chair and the time, so nothing is half-booked. Each
-session is created by the sessions service (role matrix, course checks, audit record).
+session is added by the sessions service (role matrix, course checks, audit record).
+
+Atomic against a simultaneous booking: the check and every session of the series are one
+transaction, and that transaction first locks the course and the chair rows
+(``SELECT ... FOR UPDATE`` on PostgreSQL, so a second booking of the same chair waits,
+then sees the first one's sessions under READ COMMITTED). On SQLite every write
+transaction is ``BEGIN IMMEDIATE`` (clinic/db.py), which serialises it with every other
+writer. Locks are taken course first, then chair, in every booking, so two bookings cannot
+deadlock. Tested with two concurrent bookings on both engines (tests/clinic/test_series.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -20,7 +28,7 @@ from ketaclinic.clinic.services import sessions as session_service
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden, not_found
 from ketaclinic.clinic.services.patients import load_patient
-from ketaclinic.clinic.tables import Chair, TreatmentCourse, TreatmentSession
+from ketaclinic.clinic.tables import Chair, Patient, TreatmentCourse, TreatmentSession
 
 __all__ = [
     "SERIES_ROLES",
@@ -28,13 +36,17 @@ __all__ = [
     "SeriesIn",
     "book_series",
     "bookable_courses",
+    "bookable_patients",
     "series_public",
 ]
 
 #: Minutes a booked session occupies its chair. A clinic booking setting, not a clinical
 #: limit: issue 5 describes about two hours of monitoring per infusion.
 SLOT_MIN = 120
-#: Who may book a series (the front desk; admin too where the role matrix lets admin schedule).
+
+T = TypeVar("T", Chair, TreatmentCourse)
+#: Who may book a series: the front desk and admin (both hold ``session.schedule``); nurses and
+#: prescribers schedule single sessions.
 SERIES_ROLES = frozenset({"front_desk", "admin"})
 
 
@@ -84,6 +96,26 @@ def bookable_courses(ctx: Ctx, patient_id: uuid.UUID) -> list[dict[str, object]]
     ]  # fmt: skip
 
 
+def bookable_patients(ctx: Ctx) -> list[dict[str, object]]:
+    """Patients with an active course (induction or maintenance): the desk's patient picker,
+    for everyone who books series (``session.schedule``; admin reads no other patient list)."""
+    ctx.require("session.schedule")
+    active = select(TreatmentCourse.patient_id).where(
+        TreatmentCourse.phase.in_(("induction", "maintenance"))
+    )
+    rows = ctx.db.scalars(
+        select(Patient)
+        .where(Patient.id.in_(active))
+        .order_by(Patient.family_name, Patient.given_name, Patient.mrn)
+    ).all()
+    ctx.audit("R", "patient.list_bookable", f"Patient?active_course=true&n={len(rows)}")
+    ctx.db.commit()
+    return [
+        {"id": str(p.id), "family_name": p.family_name, "given_name": p.given_name, "mrn": p.mrn}
+        for p in rows
+    ]
+
+
 def _when(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -93,10 +125,11 @@ def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
     ctx.require("session.schedule")
     if ctx.principal.role not in SERIES_ROLES:
         raise forbidden(f"role {ctx.principal.role} may not book a series")
-    course = ctx.db.get(TreatmentCourse, body.course_id)
+    # the locks first (course, then chair), so every check below sees committed bookings
+    course = _locked(ctx, TreatmentCourse, body.course_id)
     if course is None:
         raise not_found("course", body.course_id)
-    chair = ctx.db.get(Chair, body.chair_id)
+    chair = _locked(ctx, Chair, body.chair_id)
     if chair is None:
         raise ServiceError(
             422, "validation_error", f"chair {body.chair_id} does not exist",
@@ -133,8 +166,8 @@ def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
                     f"session at a time ({SLOT_MIN} min), so {_when(t)} clashes",
                     field="body.day_offsets", value=_when(t),
                 )  # fmt: skip
-    return [
-        session_service.create_session(
+    rows = [
+        session_service.add_session(
             ctx,
             schemas.SessionCreate(
                 patient_id=course.patient_id,
@@ -145,6 +178,18 @@ def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
         )
         for t in times
     ]
+    ctx.db.commit()  # the whole series, or (on any error above) nothing
+    return rows
+
+
+def _locked(ctx: Ctx, table: type[T], key: uuid.UUID) -> T | None:
+    """The row, locked for this transaction on PostgreSQL (SQLite: already the one writer)."""
+    return ctx.db.scalar(
+        select(table)
+        .where(table.id == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def series_public(rows: list[TreatmentSession]) -> list[dict[str, object]]:

@@ -10,8 +10,8 @@ async function init() {
   $("series-form").addEventListener("submit", book);
   try {
     const [patients, sched] = await Promise.all([
-      api("/patients?limit=50"), api(`/ui/schedule?start=${new Date().toISOString().slice(0, 10)}&days=1`)]);
-    $("series-patient").append(...patients.items.map((p) => el("option", { value: p.id }, `${p.family_name}, ${p.given_name} (${p.mrn})`)));
+      api("/ui/series/patients"), api(`/ui/schedule?start=${new Date().toISOString().slice(0, 10)}&days=1`)]);
+    $("series-patient").append(...patients.map((p) => el("option", { value: p.id }, `${p.family_name}, ${p.given_name} (${p.mrn})`)));
     $("series-chair").replaceChildren(...sched.chairs.map((c) => el("option", { value: c.id }, c.label)));
   } catch (e) { $("series-msg").textContent = e.message; }
 }

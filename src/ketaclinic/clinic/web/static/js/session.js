@@ -42,6 +42,7 @@ async function init() {
   setInterval(poll, POLL_MS);
   setInterval(tick, 1000);
   setInterval(drawPk, 15000);
+  setInterval(refreshRules, 15000); // an admin's rule-set edit reaches the lines without a reload
   setInterval(checkDischarge, 10000);
 }
 
@@ -67,8 +68,22 @@ async function loadOverview() {
       (plan.assumed ? "Assumed from the protocol's standard dose and the latest weight: the service stores no signed order yet." : "")
     : (plan.refusal ? `No prediction: ${plan.refusal.message}` : "No prediction: no weight on record.");
   if (plan.model) $("plan-text").textContent = `Signed order: ${qty(o.dose_mg, "mg")}; prediction from the administration record (model ${plan.model.id} v${plan.model.version}, ${plan.model.citation}).`;
+  $("rule-set-id").textContent = ov.rule_set.id;
   drawPk();
   tick();
+}
+
+// The thresholds new readings are evaluated against (the session protocol's current rule set).
+async function refreshRules() {
+  if (!ov) return;
+  try {
+    const r = await api(`/ui/sessions/${SID}/rule-set`);
+    const sig = (x) => JSON.stringify([x.rule_set.id, x.thresholds]);
+    if (sig(r) === sig(ov)) return;
+    ov.rule_set = r.rule_set; ov.thresholds = r.thresholds;
+    $("rule-set-id").textContent = r.rule_set.id;
+    drawVitals();
+  } catch (e) { showError(e); }
 }
 
 function elapsedMin() {
@@ -112,7 +127,7 @@ async function poll() {
     const rs = `${r.length}:${r.length ? r[r.length - 1].id : ""}`;
     if (rs !== readingsSig) { readingsSig = rs; readings = r; drawVitals(); checkDischarge(); }
     const as = a.map((x) => `${x.id}:${x.acknowledged_at}:${x.cleared_at}`).join("|");
-    if (as !== alertsSig) { alertsSig = as; alerts = a; drawAlerts(); }
+    if (as !== alertsSig) { const changed = alertsSig !== null; alertsSig = as; alerts = a; drawAlerts(); if (changed) refreshRules(); }
   } catch (e) { showError(e); }
 }
 

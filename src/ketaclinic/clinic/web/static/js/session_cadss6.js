@@ -13,5 +13,7 @@ $("cadss6-form").addEventListener("submit", async (ev) => {
     const r = await api(`/sessions/${SID}/scores`, { method: "POST", body: { scale: "cadss6", measured_at: new Date().toISOString(), items } });
     $("cadss6-msg").textContent = `CADSS-6 total ${r.total} of 24 recorded.`;
     $("cadss6-form").reset();
+    // the score log (session_medication.js) shows the new score at once, not at its next refresh
+    document.dispatchEvent(new CustomEvent("ketaclinic:scores-changed"));
   } catch (e) { $("cadss6-msg").textContent = e.message; }
 });

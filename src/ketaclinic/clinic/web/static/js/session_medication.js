@@ -15,6 +15,7 @@ async function init() {
   $("adm-stop-form").addEventListener("submit", stopAdm);
   $("moaas-form").addEventListener("submit", addMoaas);
   $("ae-form").addEventListener("submit", addAe);
+  document.addEventListener("ketaclinic:scores-changed", refresh); // a CADSS-6 was recorded
   await refresh();
   setInterval(refresh, 15000);
 }
