@@ -87,6 +87,8 @@ def main() -> None:
             **os.environ,
             "KETACLINIC_SECRET_KEY": secrets.token_urlsafe(48),
             "KETACLINIC_PASSWORD_HASH_PROFILE": "test-only-cheap",
+            # the screenshots sign in with passwords, as the demo does (MFA is off there)
+            "KETACLINIC_MFA_REQUIRED_ROLES": "none",
         }
         creds = Path(tmp) / "creds.json"
         subprocess.run(
@@ -162,7 +164,7 @@ def _shoot(browser, base: str, info: dict, out: Path) -> None:  # type: ignore[n
     _sign_in(page, info, "dr.ross")
     page.goto("/orders")
     page.locator("#protocol option").first.wait_for(state="attached")
-    page.get_by_label("Patient").select_option(label="Turing, Alan (DEMO-0002)")
+    page.get_by_label("Patient").select_option(label="Lovelace, Ada (DEMO-0001)")  # has a session
     page.get_by_label("Or another dose").fill("0.9")
     page.get_by_role("button", name="Calculate").click()
     page.locator("#override-form").wait_for()

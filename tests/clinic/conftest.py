@@ -66,7 +66,13 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(secret_key=SECRET, database_url=db_url, password_hash_profile="test-only-cheap")
+    # MFA off explicitly: the tests sign in with passwords (tests/clinic/test_mfa.py turns it on)
+    return Settings(
+        secret_key=SECRET,
+        database_url=db_url,
+        password_hash_profile="test-only-cheap",
+        mfa_required_roles="none",
+    )
 
 
 class Clock:

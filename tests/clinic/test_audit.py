@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.cli.app import main
 from ketaclinic.clinic.tables import AuditRecord
+from tests.clinic.calls_breakglass import AUDIT_CALLS as BREAKGLASS_CALLS
 from tests.clinic.calls_checklist import AUDIT_CALLS as CHECKLIST_CALLS
 from tests.clinic.calls_fhir import AUDIT_CALLS as FHIR_CALLS
 from tests.clinic.calls_screening import CALLS as SCREENING_CALLS
 from tests.clinic.conftest import SECRET, Clinic, patient_body
 from tests.clinic.orders_world import ORDER_AUDIT_CALLS
-from tests.clinic.world import World, build_world, now_iso, reading
+from tests.clinic.world import World, build_world, next_slot, now_iso, reading
 
 Call = Callable[[Clinic, World], Any]
 P = "/api/v1"
@@ -53,7 +54,7 @@ def _course(c: Clinic, w: World) -> str:
 
 
 def _new_session(c: Clinic, w: World) -> str:
-    body = {"patient_id": w.patient_id, "chair_id": w.other_chair_id, "scheduled_for": now_iso()}
+    body = {"patient_id": w.patient_id, "chair_id": w.other_chair_id, "scheduled_for": next_slot()}
     return str(c.client.post("/api/v1/sessions", json=body, headers=_nurse(c)).json()["id"])
 
 
@@ -193,6 +194,7 @@ CALLS.update(SCREENING_CALLS)  # issue 4 screening/consent/plan/medications
 CALLS.update(ORDER_AUDIT_CALLS)  # orders, administration, scores, AEs, discharge
 CALLS.update(CHECKLIST_CALLS)  # pre-session checklist
 CALLS.update(FHIR_CALLS)  # FHIR R4 export
+CALLS.update(BREAKGLASS_CALLS)  # break-glass emergency access
 
 
 def _phi_routes(c: Clinic) -> set[tuple[str, str]]:

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.services.authz import ACTIONS, PERMISSIONS
 from ketaclinic.clinic.tables import AuditRecord, StaffUser
+from tests.clinic.calls_breakglass import ROLE_CALLS as BREAKGLASS_ROLE_CALLS
 from tests.clinic.calls_checklist import ROLE_CALLS as CHECKLIST_ROLE_CALLS
 from tests.clinic.calls_fhir import ROLE_CALLS as FHIR_ROLE_CALLS
 from tests.clinic.calls_questionnaires import ROLE_CALLS as QUESTIONNAIRE_ROLE_CALLS
 from tests.clinic.calls_screening import ROLE_CALLS as SCREENING_ROLE_CALLS
 from tests.clinic.conftest import PASSWORD, ROLES, Clinic, assert_error, patient_body
 from tests.clinic.orders_world import ORDER_ROLE_CALLS
-from tests.clinic.world import World, build_world, now_iso, reading
+from tests.clinic.world import World, build_world, next_slot, now_iso, reading
 
 
 def test_password_stored_as_argon2id(clinic: Clinic) -> None:
@@ -127,7 +128,11 @@ def _new_staff(h: dict[str, str]) -> dict[str, str]:
 def _scheduled(c: Clinic, w: World) -> str:
     r = c.client.post(
         "/api/v1/sessions",
-        json={"patient_id": w.patient_id, "chair_id": w.other_chair_id, "scheduled_for": now_iso()},
+        json={
+            "patient_id": w.patient_id,
+            "chair_id": w.other_chair_id,
+            "scheduled_for": next_slot(),
+        },
         headers=c.as_("nurse"),
     )
     return str(r.json()["id"])
@@ -166,7 +171,11 @@ CALLS: dict[str, Call] = {
     "session.read": lambda c, w, h: c.client.get(f"/api/v1/sessions/{w.session_id}", headers=h),
     "session.schedule": lambda c, w, h: c.client.post(
         "/api/v1/sessions",
-        json={"patient_id": w.patient_id, "chair_id": w.other_chair_id, "scheduled_for": now_iso()},
+        json={
+            "patient_id": w.patient_id,
+            "chair_id": w.other_chair_id,
+            "scheduled_for": next_slot(),
+        },
         headers=h,
     ),
     "session.run": lambda c, w, h: c.client.post(
@@ -193,6 +202,7 @@ CALLS.update(SCREENING_ROLE_CALLS)  # screening, consent, course plan, medicatio
 CALLS.update(QUESTIONNAIRE_ROLE_CALLS)  # questionnaires, notifications, analytics
 CALLS.update(CHECKLIST_ROLE_CALLS)  # pre-session checklist, monitoring rule sets
 CALLS.update(FHIR_ROLE_CALLS)  # FHIR R4 export
+CALLS.update(BREAKGLASS_ROLE_CALLS)  # break-glass emergency access
 
 
 def test_matrix_covers_every_action() -> None:

@@ -71,7 +71,10 @@ def test_demo_courses_have_consent_and_a_new_session_starts(
         course = next(c for c in courses)
         patient_id, course_id, chair_id = course.patient_id, course.id, free.id
     settings = Settings(
-        secret_key=SECRET, database_url=db_url, password_hash_profile="test-only-cheap"
+        secret_key=SECRET,
+        database_url=db_url,
+        password_hash_profile="test-only-cheap",
+        mfa_required_roles="none",
     )
     app = create_app(settings, engine=eng)
     with TestClient(app, raise_server_exceptions=False) as client:

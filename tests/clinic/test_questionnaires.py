@@ -322,11 +322,11 @@ def test_adverse_event_rates_per_session(clinic: Clinic) -> None:
     w = build_world(clinic)
     cid = _course(clinic, w.patient_id)
     sids = []
-    for _ in range(4):
+    for k in range(4):  # one a day: a chair holds one session at a time
         body = {
             "patient_id": w.patient_id,
             "chair_id": w.other_chair_id,
-            "scheduled_for": at(3),
+            "scheduled_for": at(3 + k),
             "course_id": cid,
         }
         sids.append(

@@ -3,19 +3,16 @@ SQLite and PostgreSQL: two bookings of the same chair at the same moment, and wh
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.clinic.tables import AuditHead, Chair, TreatmentSession
+from ketaclinic.clinic.tables import Chair, TreatmentSession
 from ketaclinic.clinic.web.series import SLOT_MIN
+from tests.clinic.booking_race import race
 from tests.clinic.conftest import Clinic, assert_error
 from tests.clinic.world import World, build_world, ok
 
@@ -33,55 +30,6 @@ def _course(c: Clinic, w: World, planned: int = 6) -> str:
             "started_on": "2031-03-03"}  # fmt: skip
     url = f"{P}/patients/{w.patient_id}/courses"
     return str(ok(c.client.post(url, json=body, headers=c.as_("prescriber")), 201)["id"])
-
-
-#: PostgreSQL backends waiting, directly or through one other waiter, on ``pg_backend_pid()``.
-_WAITING_ON_ME = text(
-    """
-    WITH direct AS (
-        SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))
-    )
-    SELECT count(*) FROM pg_stat_activity
-    WHERE pid IN (SELECT pid FROM direct)
-       OR pg_blocking_pids(pid) && ARRAY(SELECT pid FROM direct)
-    """
-)
-
-
-def _race(
-    app: Any, engine: Engine, headers: dict[str, str], bodies: dict[str, Any]
-) -> dict[str, Any]:
-    """POST every body to /ui/series at the same moment, one thread (and client) each.
-
-    On PostgreSQL the test also holds the audit chain's head row (every booking writes an
-    audit record before it commits) until both bookings wait behind it, so both are inside
-    the service at once: without the chair lock both would pass the clash check first.
-    """
-    barrier = threading.Barrier(len(bodies) + 1)
-    results: dict[str, Any] = {}
-
-    def book(name: str) -> None:
-        client = TestClient(app, raise_server_exceptions=False)
-        barrier.wait()
-        results[name] = client.post(f"{P}/ui/series", json=bodies[name], headers=headers)
-
-    threads = [threading.Thread(target=book, args=(n,)) for n in bodies]
-    with engine.connect() as hold:
-        if engine.dialect.name == "postgresql":
-            hold.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-        for t in threads:
-            t.start()
-        barrier.wait()
-        if engine.dialect.name == "postgresql":
-            deadline = time.monotonic() + 20
-            while hold.execute(_WAITING_ON_ME).scalar_one() < len(bodies):
-                hold.execute(text("SELECT pg_stat_clear_snapshot()"))  # else cached per xact
-                assert time.monotonic() < deadline, "the bookings never met at the locks"
-                time.sleep(0.05)
-        hold.rollback()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _when(t: datetime) -> str:
@@ -116,7 +64,7 @@ def test_two_simultaneous_bookings_of_one_chair_exactly_one_wins(
             "B": {"course_id": _course(clinic, world), "chair_id": chair,
                   "first_at": b_first.isoformat(), "day_offsets": [0, 1]},
         }  # fmt: skip
-        results = _race(app, clinic.engine, desk, bodies)
+        results = race(app, clinic.engine, desk, f"{P}/ui/series", bodies)
         codes = {n: r.status_code for n, r in results.items()}
         assert sorted(codes.values()) == [201, 409], {n: r.text for n, r in results.items()}
         winner = "A" if codes["A"] == 201 else "B"

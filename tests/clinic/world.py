@@ -3,8 +3,9 @@ a session in progress in chair 1."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.clinic.conftest import Clinic, patient_body
@@ -59,6 +60,16 @@ def build_world(c: Clinic) -> World:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+_SLOTS = itertools.count(1)
+
+
+def next_slot() -> str:
+    """A booking time no other call returns: 3 h after the previous one (a chair holds one
+    session per 120 min, services/chair_booking.py), starting 3 h from now, so sessions
+    booked with it never clash with each other or with a session booked now."""
+    return (datetime.now(UTC) + timedelta(hours=3 * next(_SLOTS))).isoformat()
 
 
 def reading(**values: Any) -> dict[str, Any]:

@@ -139,6 +139,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "KETACLINIC_SECRET_KEY": secrets.token_urlsafe(48),
         "KETACLINIC_PASSWORD_HASH_PROFILE": "test-only-cheap",
         "KETACLINIC_SQLITE_SYNCHRONOUS": "NORMAL",
+        "KETACLINIC_MFA_REQUIRED_ROLES": "none",  # test logins use passwords (see test_mfa)
     }
     creds = tmp / "creds.json"
     subprocess.run(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,7 +56,10 @@ class World:
 def world(tmp_path: Any) -> Iterator[World]:
     url = f"sqlite:///{tmp_path / 'ui.db'}"
     settings = Settings(
-        secret_key=SECRET, database_url=url, password_hash_profile="test-only-cheap"
+        secret_key=SECRET,
+        database_url=url,
+        password_hash_profile="test-only-cheap",
+        mfa_required_roles="none",
     )
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -113,7 +116,9 @@ def test_every_ui_patient_data_route_writes_an_audit_record(world: World) -> Non
             f"/ui/sessions/{sid}/discharge-check", {}, nurse
         ),
         ("post", "/ui/orders/check"): post("/ui/orders/check", order, nurse),
-        ("post", "/ui/orders/sign"): post("/ui/orders/sign", {**order, "patient_id": pid}, doctor),
+        ("get", "/ui/patients/{patient_id}/orderable-sessions"): get(
+            f"/ui/patients/{pid}/orderable-sessions", doctor
+        ),
         # needs If-Match and met criteria: test_discharge_gate_refuses_then_completes
         ("post", "/ui/sessions/{session_id}/discharge"): None,
         ("get", "/ui/patients/{patient_id}/bookable-courses"): get(
@@ -167,13 +172,50 @@ def test_order_check_values_and_limits(world: World) -> None:
     assert bad_conc["refusal"]["field"] == "concentration_mg_per_ml"
 
 
-def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
-    body = {"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 0.9}
-    e = _error(
-        world.client.post(f"{P}/ui/orders/sign", json=body, headers=world.h("nurse.kim")), 403
+def test_orderable_sessions_soonest_first_and_who_may_list_them(world: World) -> None:
+    """The stand-alone order page's sessions: scheduled or in progress, soonest first."""
+    pid, doctor = world.patient_id(), world.h("dr.ross")  # DEMO-0001: the session in progress
+    url = f"{P}/ui/patients/{pid}/orderable-sessions"
+    listed = world.client.get(url, headers=doctor).json()
+    assert [(s["id"], s["status"]) for s in listed] == [
+        (world.demo.active_session_id, "in_progress")
+    ]
+    assert listed[0]["chair"] == world.demo.active_chair
+    assert listed[0]["protocol_id"] == "depression-iv-40min"  # the course's
+    chairs = world.client.get(f"{P}/chairs", headers=doctor).json()
+    soon = datetime.now(UTC) + timedelta(days=1)
+    booked = []
+    for days, chair in ((3, chairs[1]), (1, chairs[2])):
+        at = (soon + timedelta(days=days)).isoformat()
+        body = {"patient_id": pid, "chair_id": chair["id"], "scheduled_for": at}
+        r = world.client.post(f"{P}/sessions", json=body, headers=world.h("nurse.kim"))
+        assert r.status_code == 201, r.text
+        booked.append(r.json()["id"])
+    listed = world.client.get(url, headers=world.h("nurse.kim")).json()
+    assert [s["id"] for s in listed] == [world.demo.active_session_id, booked[1], booked[0]]
+    assert [s["protocol_id"] for s in listed[1:]] == [None, None]  # booked without a course
+    # cancelled sessions take no order
+    r = world.client.post(
+        f"{P}/sessions/{booked[0]}/cancel", headers={**world.h("nurse.kim"), "If-Match": '"1"'}
     )
-    assert "may not sign" in e["message"]
-    e = _error(world.client.post(f"{P}/ui/orders/sign", json=body, headers=world.h("dr.ross")), 422)
+    assert r.status_code == 200, r.text
+    listed = world.client.get(url, headers=doctor).json()
+    assert [s["id"] for s in listed] == [world.demo.active_session_id, booked[1]]
+    # order.read: prescriber and nurse
+    assert _error(world.client.get(url, headers=world.h("desk.lee")), 403)["code"] == "forbidden"
+    _error(
+        world.client.get(f"{P}/ui/patients/{uuid.uuid4()}/orderable-sessions", headers=doctor), 404
+    )
+
+
+def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: World) -> None:
+    """The stand-alone page signs into a listed session through the session order service;
+    the old audit-only ``/ui/orders/sign`` is gone."""
+    sid, doctor = world.demo.active_session_id, world.h("dr.ross")
+    url = f"{P}/sessions/{sid}/orders"
+    body = {"protocol_id": "depression-iv-40min", "dose_mg_per_kg": 0.9}
+    e = _error(world.client.post(url, json=body, headers=world.h("nurse.kim")), 403)
+    e = _error(world.client.post(url, json=body, headers=doctor), 422)
     assert e["field"] == "dose_mg_per_kg"
     assert "needs a reason and a second clinician" in e["message"]
     wrong = {
@@ -184,9 +226,7 @@ def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
             "second_password": "wrong password",
         },
     }
-    e = _error(
-        world.client.post(f"{P}/ui/orders/sign", json=wrong, headers=world.h("dr.ross")), 422
-    )
+    e = _error(world.client.post(url, json=wrong, headers=doctor), 422)
     assert e["field"] == "body.override.second_username"
     desk = {
         **body,
@@ -196,8 +236,13 @@ def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
             "second_password": world.demo.logins["desk.lee"],
         },
     }
-    e = _error(world.client.post(f"{P}/ui/orders/sign", json=desk, headers=world.h("dr.ross")), 422)
+    e = _error(world.client.post(url, json=desk, headers=doctor), 422)
     assert "prescriber or nurse" in e["message"]
+    hard = {**body, "dose_mg_per_kg": 1.2}
+    e = _error(world.client.post(url, json=hard, headers=doctor), 422)
+    assert e["field"] == "dose_mg_per_kg"
+    assert "hard limit" in e["message"]
+    assert world.client.get(url, headers=doctor).json() == []  # nothing stored by a refusal
     ok = {
         **body,
         "override": {
@@ -206,19 +251,19 @@ def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
             "second_password": world.demo.logins["nurse.kim"],
         },
     }
-    r = world.client.post(f"{P}/ui/orders/sign", json=ok, headers=world.h("dr.ross"))
-    assert r.status_code == 200, r.text
-    o = r.json()["order"]
-    assert o["dose_mg"] == pytest.approx(63.0)
-    assert o["override"] == {
+    r = world.client.post(url, json=ok, headers=doctor)
+    assert r.status_code == 201, r.text
+    o = r.json()
+    assert o["dose_mg"] == pytest.approx(0.9 * o["weight_kg"])  # the record's weight
+    assert o["result"]["override"] == {
         "reason": "partial response",
         "second_clinician": "nurse.kim",
         "ordering_clinician": "dr.ross",
     }
-    hard = {**ok, "dose_mg_per_kg": 1.2}
-    e = _error(world.client.post(f"{P}/ui/orders/sign", json=hard, headers=world.h("dr.ross")), 422)
-    assert e["field"] == "dose_mg_per_kg"
-    assert "hard limit" in e["message"]
+    assert [x["id"] for x in world.client.get(url, headers=doctor).json()] == [o["id"]]
+    gone = {"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 0.5}
+    r = world.client.post(f"{P}/ui/orders/sign", json=gone, headers=doctor)
+    assert r.status_code in {404, 405}
     e = _error(
         world.client.post(
             f"{P}/ui/orders/check",
@@ -230,7 +275,9 @@ def test_order_sign_refusals_have_the_error_shape(world: World) -> None:
     e = _error(world.client.get(f"{P}/ui/dashboard"), 401)
     e = _error(
         world.client.post(
-            f"{P}/ui/orders/check", json={**body, "weight_kg": True}, headers=world.h("dr.ross")
+            f"{P}/ui/orders/check",
+            json={"protocol_id": "depression-iv-40min", "weight_kg": True},
+            headers=world.h("dr.ross"),
         ),
         422,
     )

@@ -56,9 +56,13 @@ def _order(page: Any, dose: str) -> None:
     page.get_by_role("button", name="Calculate").click()
 
 
-def test_order_within_limits_shows_dose_volume_rate_and_signs(page: Any, server: Server) -> None:
+def test_order_without_a_patient_is_a_calculation_only(page: Any, server: Server) -> None:
+    """Weight by hand, no patient: the calculator's values and limits, labelled as a
+    calculation; nothing to sign (a signed order is stored on a session:
+    test_browser_order_sessions.py)."""
     sign_in(page, server, "dr.ross", "/orders")
     page.locator("#order-form[data-ready=true]").wait_for()
+    expect(page.locator("#target-note")).to_contain_text("Calculation only")
     _order(page, "0.5")
     values = page.locator("#order-values")
     values.wait_for()
@@ -68,30 +72,21 @@ def test_order_within_limits_shows_dose_volume_rate_and_signs(page: Any, server:
     assert "3.5 mL" in text
     assert "5.25 mL/h" in text
     assert page.locator("#limits tbody tr").count() >= 5
-    page.get_by_role("button", name="Sign order").click()
-    expect(page.locator("#sign-msg")).to_contain_text("Order signed by dr.ross: 35 mg at 5.25 mL/h")
+    expect(page.locator("#no-sign")).to_contain_text("Calculation only. Not an order")
+    assert page.locator("#sign-card").is_hidden()
 
 
-def test_soft_limit_needs_reason_and_second_clinician(page: Any, server: Server) -> None:
+def test_soft_limit_without_a_patient_is_named_but_not_signable(page: Any, server: Server) -> None:
     sign_in(page, server, "dr.ross", "/orders")
     page.locator("#order-form[data-ready=true]").wait_for()
     _order(page, "0.9")  # soft max 0.75 mg/kg (Andrade 2017), hard max 1.0
-    form = page.locator("#override-form")
-    form.wait_for()
-    assert "dose_mg_per_kg must be <= 0.75 mg/kg" in form.text_content()
+    calc = page.locator("#no-sign")
+    calc.wait_for()
+    assert "dose_mg_per_kg must be <= 0.75 mg/kg" in calc.text_content()
     assert page.locator("#limits td.breach.soft").count() >= 1
-    page.get_by_label("Reason").fill("partial response at 0.75 mg/kg")
-    # the prescriber cannot be their own second clinician
-    page.get_by_label("Second clinician (username)").fill("dr.ross")
-    page.get_by_label("Second clinician's password").fill(server.logins["dr.ross"])
-    page.get_by_role("button", name="Sign with override").click()
-    expect(page.locator("#page-error")).to_contain_text("another person than the prescriber")
-    page.get_by_label("Second clinician (username)").fill("nurse.kim")
-    page.get_by_label("Second clinician's password").fill(server.logins["nurse.kim"])
-    page.get_by_role("button", name="Sign with override").click()
-    msg = page.locator("#sign-msg")
-    expect(msg).to_contain_text("63 mg")  # 0.9 mg/kg x 70 kg
-    expect(msg).to_contain_text("second clinician nurse.kim")
+    expect(page.locator("#order-values")).to_contain_text("63 mg")  # 0.9 mg/kg x 70 kg
+    assert page.locator("#override-form").is_hidden()
+    assert page.locator("#sign-card").is_hidden()
 
 
 def test_hard_limit_refuses_and_says_why(page: Any, server: Server) -> None:
@@ -104,15 +99,19 @@ def test_hard_limit_refuses_and_says_why(page: Any, server: Server) -> None:
     assert "hard limit" in refusal.text_content()
     assert page.locator("#sign-card").is_hidden()
     assert page.locator("#override-form").is_hidden()
-    # the server refuses too, whatever the page shows
+    # the server refuses too, whatever the page shows: signing is a session's order
+    sid, _device = server.running_session(patient_index=6)
     r = server.api(
         "POST",
-        "/ui/orders/sign",
+        f"/sessions/{sid}/orders",
         as_user="dr.ross",
-        json={"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 1.2},
+        json={"protocol_id": "depression-iv-40min", "dose_mg_per_kg": 1.2},
     )
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == "dose_mg_per_kg"
+    err = r.json()["error"]
+    assert (err["field"], err["unit"]) == ("dose_mg_per_kg", "mg/kg")
+    assert err["message"].startswith("dose_mg_per_kg must be <= 1 mg/kg")
+    assert server.api("GET", f"/sessions/{sid}/orders").json() == []
 
 
 def test_enter_before_the_page_is_ready_neither_navigates_nor_orders(

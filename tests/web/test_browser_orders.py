@@ -18,6 +18,11 @@ def test_session_order_override_administration_score_and_adverse_event(
     sid, _device = server.running_session(patient_index=3)
     sign_in(page, server, "dr.ross", f"/orders?session={sid}")
     page.locator("#order-form[data-ready=true]").wait_for()
+    # the session's patient is shown, and fixed; the weight comes from the record
+    pid = server.api("GET", f"/sessions/{sid}").json()["patient_id"]
+    expect(page.get_by_label("Patient")).to_have_value(pid)
+    expect(page.get_by_label("Patient")).to_be_disabled()
+    expect(page.get_by_label("Weight, kg")).to_be_disabled()
     page.get_by_label("Protocol").select_option("depression-iv-40min")
     page.get_by_label("Or another dose").fill("0.9")  # soft max 0.75 mg/kg (Andrade 2017)
     page.get_by_role("button", name="Calculate").click()

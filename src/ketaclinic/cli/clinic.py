@@ -7,6 +7,7 @@ stays fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -45,13 +46,17 @@ def _secret_file_for(url: str) -> Path | None:
     return Path(u.database + ".secret")
 
 
-def _settings(database_url: str | None, *, demo_secret: bool = False) -> Settings:
+def _settings(
+    database_url: str | None, *, demo_secret: bool = False, demo_mfa_off: bool = False
+) -> Settings:
     from pydantic import ValidationError
 
     from ketaclinic.clinic.settings import Settings
 
     url = _url(database_url)
     overrides: dict[str, str] = {"database_url": url}
+    if demo_mfa_off:  # the demo's generated logins are for trying the system out
+        overrides["mfa_required_roles"] = "none"
     if demo_secret and not os.environ.get("KETACLINIC_SECRET_KEY"):
         path = _secret_file_for(url)
         if path is None:
@@ -171,6 +176,28 @@ def register(app: typer.Typer) -> None:
                 raise InputError.for_field(str(e["loc"][0]), e.get("input"), e["msg"]) from None
         print(f"created {user.role} {user.username} ({user.id})")
 
+    @staff_app.command("mfa-enroll")
+    def staff_mfa_enroll(
+        username: Annotated[str, typer.Argument()],
+        database_url: DbUrl = None,
+        code: Annotated[
+            str,
+            typer.Option(
+                prompt="Code from the app to confirm (empty: the user confirms at "
+                "the next sign-in)",
+                help="A current 6-digit code.",
+            ),
+        ] = "",
+    ) -> None:
+        """Start TOTP enrolment for USERNAME: prints the otpauth:// URI once (audited)."""
+        _mfa_enroll(database_url, username, code)
+
+    @staff_app.command("mfa-reset")
+    def staff_mfa_reset(username: Annotated[str, typer.Argument()],
+                        database_url: DbUrl = None) -> None:  # fmt: skip
+        """Remove USERNAME's MFA (lost device) and end their sessions (audited)."""
+        _mfa_reset(database_url, username)
+
     @audit_app.command("verify")
     def audit_verify(database_url: DbUrl = None) -> None:
         """Recompute the audit chain; exit 1 if any row was edited or deleted."""
@@ -215,13 +242,24 @@ def register(app: typer.Typer) -> None:
         from ketaclinic.clinic import migrate
         from ketaclinic.clinic.api import create_app
 
-        settings = _settings(database_url, demo_secret=demo)
+        settings = _settings(database_url, demo_secret=demo, demo_mfa_off=demo)
         engine = _engine(settings)
         migrate.upgrade(engine)
         if demo:
+            print("MFA is OFF in the demo (KETACLINIC_MFA_REQUIRED_ROLES=none); without "
+                  "--demo every staff role must sign in with a TOTP code by default")  # fmt: skip
             _start_demo(settings, host, port)
+        elif not settings.mfa_roles:
+            print("warning: MFA is off for every role (KETACLINIC_MFA_REQUIRED_ROLES=none)")
         app_ = create_app(settings, engine=engine)
         stop = _start_watchdog(app_)
+        # The ~220,000 objects made at start-up (FastAPI, SQLAlchemy, the app) live as long
+        # as the process: move them out of the cyclic collector's reach. Otherwise every
+        # full collection walks them all, a 100-115 ms pause of the whole server measured
+        # on the 2-core machine, every few seconds under chair-monitor load (the p99 of
+        # ingestion; docs/benchmarks.md "Clinic service").
+        gc.collect()
+        gc.freeze()
         print(f"ketaclinic clinic service on http://{host}:{port} (API /api/v1, docs /docs)")
         try:
             uvicorn.run(app_, host=host, port=port, log_level="info", access_log=access_log)
@@ -269,6 +307,84 @@ def _seed(settings: Settings, credentials_file: Path | None):  # type: ignore[no
         credentials_file.write_text(json.dumps(info.__dict__, indent=2))
         credentials_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
     return info
+
+
+def _staff_user(db: Any, username: str) -> Any:
+    from sqlalchemy import select
+
+    from ketaclinic.clinic.tables import StaffUser
+
+    user = db.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None:
+        raise InputError(f"no staff user {username}", field="username", value=username)
+    return user
+
+
+def _mfa_enroll(database_url: str | None, username: str, code: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from ketaclinic.clinic import audit
+    from ketaclinic.clinic.services import mfa
+    from ketaclinic.clinic.services.errors import ServiceError
+    from ketaclinic.clinic.tables import utcnow
+
+    settings = _settings(database_url)
+    key = settings.secret_key.get_secret_value().encode()
+    system = audit.Actor("system", f"cli:{os.environ.get('USER', '?')}"[:64])
+
+    def log(db: Any, event: str, ref: str, outcome: int = 0) -> None:
+        audit.append(db, key=key, node_id=settings.node_id, actor=system, action="U",
+                     event_type=event, resource_ref=ref, outcome=outcome)  # fmt: skip
+
+    with Session(_engine(settings), expire_on_commit=False) as db:
+        user = _staff_user(db, username)
+        try:
+            enrolment = mfa.start_enrolment(db, user, by=None, box=mfa.box_for(key),
+                                            issuer=settings.node_id, now=utcnow())  # fmt: skip
+        except ServiceError as exc:
+            raise InputError(exc.message, field="username", value=username) from None
+        log(db, "staff.mfa_enrol_start", f"StaffUser/{user.id}")
+        db.commit()
+        print(f"TOTP enrolment for {username} (shown once; add it to an authenticator app):")
+        print(f"  {enrolment.otpauth_uri}")
+        print(f"  secret (base32): {enrolment.secret_base32}  (SHA1, 6 digits, 30 s)")
+    code = code.strip()
+    if not code:
+        print(f"not confirmed yet: {username} confirms with a code at the next sign-in")
+        return
+    with Session(_engine(settings), expire_on_commit=False) as db:
+        user = _staff_user(db, username)
+        ok = mfa.confirm(db, user, code, box=mfa.box_for(key), now=utcnow())
+        if not ok:
+            db.rollback()
+        log(db, "staff.mfa_confirm", f"StaffUser/{user.id}", 0 if ok else 4)
+        db.commit()
+    if not ok:
+        raise InputError("the code is wrong or expired; the enrolment stays pending",
+                         field="code", limit="the app's current 6-digit code")  # fmt: skip
+    print(f"MFA confirmed for {username}")
+
+
+def _mfa_reset(database_url: str | None, username: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from ketaclinic.clinic import audit
+    from ketaclinic.clinic.services import mfa
+    from ketaclinic.clinic.tables import utcnow
+
+    settings = _settings(database_url)
+    key = settings.secret_key.get_secret_value().encode()
+    with Session(_engine(settings), expire_on_commit=False) as db:
+        user = _staff_user(db, username)
+        had = mfa.reset(db, user.id, now=utcnow())
+        audit.append(
+            db, key=key, node_id=settings.node_id,
+            actor=audit.Actor("system", f"cli:{os.environ.get('USER', '?')}"[:64]),
+            action="D", event_type="staff.mfa_reset",
+            resource_ref=f"StaffUser/{user.id};had_mfa={str(had).lower()}",
+        )  # fmt: skip
+        db.commit()
+    print(f"MFA {'removed' if had else 'was not set up'} for {username}; sessions ended")
 
 
 def _print_demo(info) -> None:  # type: ignore[no-untyped-def]

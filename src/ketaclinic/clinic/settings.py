@@ -13,7 +13,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ARGON2_PROFILES", "PLACEHOLDER_SECRETS", "Argon2Params", "Settings"]
+__all__ = ["ARGON2_PROFILES", "PLACEHOLDER_SECRETS", "STAFF_ROLES", "Argon2Params", "Settings"]
+
+#: Every staff role (tables.ROLES; repeated here so settings import no database code).
+STAFF_ROLES = ("admin", "prescriber", "nurse", "front_desk", "auditor")
 
 #: Secrets that are obviously copied from an example and must never run a clinic.
 PLACEHOLDER_SECRETS = frozenset(
@@ -51,6 +54,13 @@ class Settings(BaseSettings):
         How long a SQLite writer waits for the lock before failing, ms.
     node_id : str
         Name of this server in audit records (FHIR AuditEvent ``source.observer``).
+    mfa_required_roles : str
+        Comma-separated staff roles that must sign in with a TOTP second factor, or
+        ``none``. Default: every staff role (OWASP ASVS 5.0.0 6.3.3). A user of such a role
+        without MFA can only enrol. The demo server and the test fixtures set ``none``.
+    break_glass_max_min : float
+        Longest emergency ("break-glass") access a user can open, min. 60 is a local
+        default, not a figure from HIPAA 45 CFR 164.312(a)(2)(ii), which sets no duration.
     """
 
     model_config = SettingsConfigDict(env_prefix="KETACLINIC_", frozen=True, extra="ignore")
@@ -63,6 +73,29 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     node_id: str = Field(default="ketaclinic", min_length=1, max_length=64)
+    mfa_required_roles: str = ",".join(STAFF_ROLES)
+    break_glass_max_min: float = Field(default=60.0, ge=5, le=24 * 60)
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        text = value.strip().lower()
+        if text == "none":
+            return "none"
+        roles = [r.strip() for r in text.split(",") if r.strip()]
+        if not roles:
+            raise ValueError("list staff roles separated by commas, or write none")
+        unknown = sorted(set(roles) - set(STAFF_ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; staff roles are {list(STAFF_ROLES)}")
+        return ",".join(r for r in STAFF_ROLES if r in roles)
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """The roles that must use MFA (empty when ``mfa_required_roles`` is ``none``)."""
+        if self.mfa_required_roles == "none":
+            return frozenset()
+        return frozenset(self.mfa_required_roles.split(","))
 
     @field_validator("secret_key")
     @classmethod

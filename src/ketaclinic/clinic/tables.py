@@ -361,6 +361,7 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+from ketaclinic.clinic import tables_access as _tables_access  # noqa: E402, F401
 from ketaclinic.clinic import tables_checklist as _tables_checklist  # noqa: E402, F401
 from ketaclinic.clinic import tables_orders as _tables_orders  # noqa: E402, F401
 from ketaclinic.clinic import tables_questionnaires as _tables_questionnaires  # noqa: E402, F401

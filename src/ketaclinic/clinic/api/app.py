@@ -86,6 +86,10 @@ def create_app(
     from ketaclinic.clinic.api import routes_fhir  # FHIR R4 export
 
     app.include_router(routes_fhir.router, prefix=API_PREFIX)
+    from ketaclinic.clinic.api import routes_breakglass, routes_mfa  # MFA, emergency access
+
+    app.include_router(routes_mfa.router, prefix=API_PREFIX)
+    app.include_router(routes_breakglass.router, prefix=API_PREFIX)
     from ketaclinic.clinic.web import mount_web  # the web UI (pages, /static, /api/v1/ui)
 
     mount_web(app, api_prefix=API_PREFIX)

@@ -21,15 +21,19 @@ from ketaclinic.clinic.security import (
     token_sha256,
     verify_password,
 )
+from ketaclinic.clinic.services import mfa
+from ketaclinic.clinic.services.authz import allowed
 from ketaclinic.clinic.services.context import Ctx, Principal
 from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found, unauthorized
 from ketaclinic.clinic.tables import AuthSession, Device, StaffUser
+from ketaclinic.clinic.tables_access import BreakGlassGrant
 
 __all__ = [
     "SessionPolicy",
     "authenticate",
     "bootstrap_staff",
     "create_staff",
+    "issue_session",
     "list_staff",
     "login",
     "logout",
@@ -62,12 +66,16 @@ def login(
     audit_key: bytes,
     node_id: str,
     ip: str | None,
-) -> tuple[str, StaffUser, datetime]:
+    mfa_roles: frozenset[str] = frozenset(),
+) -> tuple[str, StaffUser, datetime] | mfa.MfaStep:
     """Check the password; on success issue a new token (never reuse one: ASVS 7.2.4).
 
     The account is read, then the transaction ends before the (deliberately slow) KDF
     runs, so a login never holds the SQLite write lock. An unknown username is checked
     against a dummy hash, so its timing does not reveal which usernames exist.
+    A user with MFA (or whose role is in ``mfa_roles`` but who has none) gets the second
+    step (``services/mfa.py``) instead of a token; the password step is audited as
+    ``auth.login.password``.
     """
     row = db.execute(
         select(StaffUser.id, StaffUser.role, StaffUser.active, StaffUser.password_hash).where(
@@ -89,17 +97,34 @@ def login(
     if user is None or not user.active:  # pragma: no cover - disabled between the two reads
         db.rollback()
         raise unauthorized("username or password is wrong, or the account is disabled")
-    token, digest = new_token(STAFF_PREFIX)
-    sess = AuthSession(token_sha256=digest, user_id=user.id, created_at=now, last_seen_at=now)
-    db.add(sess)
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(ph, password)
+    step = mfa.issue_step(db, user, mfa_roles=mfa_roles, secret_key=audit_key, now=now)
+    if step is not None:
+        audit.append(
+            db, key=audit_key, node_id=node_id, actor=actor, action="E",
+            event_type="auth.login.password", resource_ref=f"StaffUser/{user.id};next={step.kind}",
+            ip=ip,
+        )  # fmt: skip
+        db.commit()
+        return step
+    token, expires = issue_session(db, user, policy=policy, now=now)
     audit.append(
         db, key=audit_key, node_id=node_id, actor=actor, action="E",
         event_type="auth.login", resource_ref=f"StaffUser/{user.id}", ip=ip,
     )  # fmt: skip
     db.commit()
-    return token, user, policy.expires_at(sess)
+    return token, user, expires
+
+
+def issue_session(
+    db: Session, user: StaffUser, *, policy: SessionPolicy, now: datetime
+) -> tuple[str, datetime]:
+    """A new staff bearer token and its expiry (added to ``db``; the caller audits, commits)."""
+    token, digest = new_token(STAFF_PREFIX)
+    sess = AuthSession(token_sha256=digest, user_id=user.id, created_at=now, last_seen_at=now)
+    db.add(sess)
+    return token, policy.expires_at(sess)
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
@@ -142,12 +167,24 @@ def authenticate(db: Session, token: str, *, policy: SessionPolicy, now: datetim
         raise unauthorized("session ended")
     if now >= policy.expires_at(sess):
         raise unauthorized("session expired")
+    grants: tuple[tuple[uuid.UUID, uuid.UUID], ...] = ()
+    if allowed(user.role, "breakglass.open"):
+        grants = tuple(
+            (r.patient_id, r.id)
+            for r in db.execute(
+                select(BreakGlassGrant.patient_id, BreakGlassGrant.id).where(
+                    BreakGlassGrant.user_id == user.id,
+                    BreakGlassGrant.revoked_at.is_(None),
+                    BreakGlassGrant.expires_at > now,
+                )
+            )
+        )
     if now - sess.last_seen_at >= _TOUCH_EVERY:
         sess.last_seen_at = now
         db.commit()
     else:
         db.rollback()
-    return Principal("user", user.id, user.role, user.username)
+    return Principal("user", user.id, user.role, user.username, break_glass=grants)
 
 
 def logout(ctx: Ctx, token: str) -> None:

@@ -7,7 +7,7 @@ readings for their own chair (checked again per object in services/readings.py).
 
 from __future__ import annotations
 
-__all__ = ["ACTIONS", "PERMISSIONS", "allowed"]
+__all__ = ["ACTIONS", "BREAK_GLASS_ACTIONS", "PERMISSIONS", "allowed"]
 
 CLINICAL = frozenset({"prescriber", "nurse"})
 FRONT = frozenset({"prescriber", "nurse", "front_desk"})
@@ -69,8 +69,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ruleset.write": frozenset({"admin"}),
     # FHIR R4 export of one patient's record (services/fhir_export.py explains the choice)
     "fhir.export": CLINICAL,
+    # break-glass emergency access (services/breakglass.py explains who and why): the roles
+    # that cannot read charts open it; the auditor (and admin) review and revoke it.
+    "breakglass.open": frozenset({"front_desk", "admin"}),
+    "breakglass.review": frozenset({"auditor", "admin"}),
 }
 ACTIONS = tuple(PERMISSIONS)
+
+#: What an open break-glass grant adds, for its one patient only: reading the chart.
+#: No writes, no FHIR bulk export, no cross-patient lists (a list has no single patient,
+#: so the audit hook in services/context.py refuses it).
+BREAK_GLASS_ACTIONS = frozenset(
+    {
+        "patient.read", "course.read", "session.read", "reading.read", "alert.read",
+        "order.read", "score.read", "adverse_event.read", "questionnaire.read",
+        "medication.read", "screening.read", "consent.read", "plan.read", "checklist.read",
+    }
+)  # fmt: skip
 
 
 def allowed(role: str, action: str) -> bool:

@@ -18,8 +18,10 @@ from ketaclinic.clinic.schemas_orders import OrderCreate, OrderInputs, OverrideI
 from ketaclinic.clinic.security import verify_password
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, not_found
+from ketaclinic.clinic.services.patients import load_patient
 from ketaclinic.clinic.services.sessions import load_session
 from ketaclinic.clinic.tables import (
+    Chair,
     Patient,
     PatientMeasurement,
     StaffUser,
@@ -31,6 +33,7 @@ from ketaclinic.dosing import Override, Protocol, calculate, check_order, defaul
 from ketaclinic.errors import DomainError
 
 __all__ = [
+    "ORDERABLE",
     "SECOND_CLINICIAN_ROLES",
     "OrderBasis",
     "check",
@@ -39,6 +42,7 @@ __all__ = [
     "load_order",
     "order_basis",
     "order_public",
+    "orderable_sessions",
     "protocol_of",
     "second_clinician",
     "sign",
@@ -46,6 +50,8 @@ __all__ = [
 ]
 
 SECOND_CLINICIAN_ROLES = frozenset({"prescriber", "nurse"})
+#: Session statuses that take a new order (``sign`` refuses any other, 409).
+ORDERABLE = ("scheduled", "in_progress")
 _CALC_KEYS = (
     "dose_mg_per_kg",
     "dose_mg",
@@ -220,7 +226,7 @@ def sign(
     :class:`~ketaclinic.errors.LimitError`: nothing is stored)."""
     ctx.require("order.sign")
     b = order_basis(ctx, session_id, body.protocol_id)
-    if b.session.status not in ("scheduled", "in_progress"):
+    if b.session.status not in ORDERABLE:
         raise ServiceError(
             409,
             "conflict",
@@ -263,6 +269,30 @@ def sign(
     ctx.audit("C", "order.sign", ref[:200], b.patient.id)
     ctx.db.commit()
     return row
+
+
+def orderable_sessions(ctx: Ctx, patient_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A patient's sessions that can take an order (scheduled or in progress), soonest
+    first, with chair and protocol: where the stand-alone dose-order page signs into."""
+    ctx.require("order.read")
+    patient = load_patient(ctx, patient_id)
+    rows = ctx.db.execute(
+        select(TreatmentSession, Chair.label, TreatmentCourse.protocol_id)
+        .join(Chair, Chair.id == TreatmentSession.chair_id)
+        .outerjoin(TreatmentCourse, TreatmentCourse.id == TreatmentSession.course_id)
+        .where(TreatmentSession.patient_id == patient.id, TreatmentSession.status.in_(ORDERABLE))
+        .order_by(TreatmentSession.scheduled_for, TreatmentSession.id)
+    ).all()
+    ctx.audit("R", "session.list_orderable", f"Patient/{patient.id}", patient.id)
+    ctx.db.commit()
+    return [
+        {
+            "id": str(s.id), "status": s.status, "scheduled_for": s.scheduled_for.isoformat(),
+            "chair": label, "course_id": str(s.course_id) if s.course_id else None,
+            "protocol_id": protocol_id,
+        }
+        for s, label, protocol_id in rows
+    ]  # fmt: skip
 
 
 def load_order(ctx: Ctx, order_id: uuid.UUID) -> DoseOrder:

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from ketaclinic.clinic import schemas
+from ketaclinic.clinic.services.chair_booking import locked, refuse_clash
 from ketaclinic.clinic.services.consents import require_valid_consent
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
@@ -40,16 +41,24 @@ def create_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
 
 def add_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
     """Check and add one scheduled session with its audit record, without committing (a
-    series books several in one transaction: clinic/web/series.py)."""
+    series books several in one transaction: clinic/web/series.py).
+
+    The chair must be free for ``SLOT_MIN`` minutes around ``scheduled_for`` (409 naming
+    the chair and both times): the course, then the chair, are locked first, so a
+    simultaneous booking of the same chair waits and then sees this one
+    (services/chair_booking.py).
+    """
     ctx.require("session.schedule")
     patient = load_patient(ctx, body.patient_id)
-    if ctx.db.get(Chair, body.chair_id) is None:
+    # the locks first (course, then chair), so the clash check sees committed bookings
+    course = None if body.course_id is None else locked(ctx, TreatmentCourse, body.course_id)
+    chair = locked(ctx, Chair, body.chair_id)
+    if chair is None:
         raise ServiceError(
             422, "validation_error", f"chair {body.chair_id} does not exist",
             field="body.chair_id", value=str(body.chair_id),
         )  # fmt: skip
     if body.course_id is not None:
-        course = ctx.db.get(TreatmentCourse, body.course_id)
         if course is None or course.patient_id != patient.id:
             raise ServiceError(
                 422, "validation_error", f"course {body.course_id} is not a course of this patient",
@@ -60,6 +69,7 @@ def add_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
                 f"course {course.id} is {course.phase}; sessions need an active course",
                 field="body.course_id", value=str(course.id),
             )  # fmt: skip
+    refuse_clash(ctx, chair, [body.scheduled_for], field="body.scheduled_for")
     row = TreatmentSession(
         patient_id=patient.id,
         chair_id=body.chair_id,

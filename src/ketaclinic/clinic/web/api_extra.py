@@ -11,13 +11,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketaclinic.clinic.api.deps import Caller, Context
 from ketaclinic.clinic.schemas_orders import DischargeIn as DischargeCore
-from ketaclinic.clinic.schemas_orders import OverrideIn as OverrideCore
 from ketaclinic.clinic.services import discharge as discharge_service
 from ketaclinic.clinic.services import orders as order_service
 from ketaclinic.clinic.services import prediction as prediction_service
@@ -27,9 +26,9 @@ from ketaclinic.clinic.services.authz import allowed
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, forbidden
 from ketaclinic.clinic.services.patients import etag, load_patient
-from ketaclinic.clinic.tables import Chair, Patient, StaffUser
+from ketaclinic.clinic.tables import Chair, Patient
 from ketaclinic.clinic.web import clinical, queries, series
-from ketaclinic.dosing import Override, default_library
+from ketaclinic.dosing import default_library
 from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
 from ketaclinic.pk.models import DEFAULT_ADULT_MODEL
 from ketaclinic.pk.patient import Patient as PkPatient
@@ -45,7 +44,6 @@ router = APIRouter(prefix="/ui", tags=["web ui"])
 #: checks that every route marked here writes an audit record.
 PHI = {"x-patient-data-ui": True}
 
-_ORDER_ROLES = frozenset({"prescriber"})
 _CHECK_ROLES = frozenset({"prescriber", "nurse"})
 
 
@@ -91,16 +89,6 @@ class OrderIn(_In):
     duration_min: Pos | None = None
     concentration_mg_per_ml: Pos | None = None
     session_number: Annotated[int, Field(ge=1, le=1000)] = 1
-
-
-class OverrideIn(_In):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
-    second_username: Annotated[str, Field(min_length=1, max_length=64)]
-    second_password: Annotated[str, Field(min_length=1, max_length=256)]
-
-
-class SignIn(OrderIn):
-    override: OverrideIn | None = None
 
 
 class AldreteIn(_In):
@@ -241,40 +229,13 @@ def order_check(body: OrderIn, ctx: Context) -> dict[str, Any]:
     return {**out, "patient": summary, "weight_kg": weight}
 
 
-def _second_clinician(ctx: Ctx, request: Request, o: OverrideIn) -> StaffUser:
-    core = OverrideCore.model_validate(o.model_dump())
-    return order_service.second_clinician(ctx, request.app.state.hasher, core)
-
-
-@router.post("/orders/sign", openapi_extra=PHI)
-def order_sign(body: SignIn, ctx: Context, request: Request) -> dict[str, Any]:
-    """Sign an order: hard limits refuse (422); a soft limit needs a reason and a second
-    clinician who confirms with their own password. A calculation without a session, recorded
-    in the audit log only; a session's order is stored by ``POST /sessions/{id}/orders``
-    (services/orders.py, which also checks the second clinician)."""
-    if ctx.principal.role not in _ORDER_ROLES:
-        raise forbidden(f"role {ctx.principal.role} may not sign dose orders")
-    weight, args, summary = _order_inputs(ctx, body)
-    override = None
-    if body.override is not None:
-        second = _second_clinician(ctx, request, body.override)
-        override = Override(body.override.reason, second.username, ctx.principal.name)
-    result = clinical.dose_sign(
-        body.protocol_id, weight, args, override=override, start=ctx.clock()
-    )
-    pid = uuid.UUID(summary["patient_id"]) if summary["patient_id"] else None
-    ref = f"order:{body.protocol_id}:{result['dose_mg']:g}mg"
-    if override is not None:
-        ref += f":override-by:{override.second_clinician}"
-    ctx.audit("C", "order.sign", ref[:200], pid)
-    ctx.db.commit()
-    return {
-        "status": "signed",
-        "order": result,
-        "patient": summary,
-        "signed_by": ctx.principal.name,
-        "signed_at": ctx.clock().isoformat(),
-    }
+@router.get("/patients/{patient_id}/orderable-sessions", openapi_extra=PHI)
+def orderable_sessions(patient_id: uuid.UUID, ctx: Context) -> list[dict[str, Any]]:
+    """The patient's sessions that can take an order (scheduled or in progress), soonest
+    first: the stand-alone dose-order page signs into one of them through
+    ``POST /sessions/{id}/orders`` (services/orders.py), so every signed order is stored.
+    ``/ui/orders/check`` only calculates."""
+    return order_service.orderable_sessions(ctx, patient_id)
 
 
 @router.get("/dashboard", openapi_extra=PHI)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ketaclinic.dosing import Override, Protocol, calculate, check_order, default_library
+from ketaclinic.dosing import Protocol, check_order, default_library
 from ketaclinic.errors import DomainError
 from ketaclinic.monitoring.discharge import DischargeRequest, evaluate_discharge, policy_for
 from ketaclinic.monitoring.rules import DEFAULT_RULES, RuleSet
@@ -34,7 +34,6 @@ __all__ = [
     "catalog",
     "discharge_json",
     "dose_check",
-    "dose_sign",
     "drug_of",
     "model_for",
     "regimen_for",
@@ -235,20 +234,6 @@ def _error(exc: Exception) -> dict[str, Any]:
         "limit": getattr(exc, "limit", None),
         "source": None,
     }
-
-
-def dose_sign(
-    protocol_id: str,
-    weight_kg: float,
-    body: dict[str, Any],
-    *,
-    override: Override | None,
-    start: datetime | None,
-) -> dict[str, Any]:
-    """Enforce the limits (raises ``LimitError`` on a hard limit or a missing override)."""
-    p = default_library().get(protocol_id)
-    result = calculate(p, weight_kg, override=override, start=start, **_order_args(body))
-    return result.to_dict()
 
 
 def discharge_json(

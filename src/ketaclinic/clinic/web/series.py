@@ -3,28 +3,27 @@
 A chair holds one session at a time: a session occupies its chair for ``SLOT_MIN`` minutes
 from its scheduled time. The whole series is checked before anything is written; one clash
 refuses the series (409) with the chair and the time, so nothing is half-booked. Each
-session is added by the sessions service (role matrix, course checks, audit record).
+session is added by the sessions service (role matrix, course checks, the same clash check,
+audit record).
 
 Atomic against a simultaneous booking: the check and every session of the series are one
-transaction, and that transaction first locks the course and the chair rows
-(``SELECT ... FOR UPDATE`` on PostgreSQL, so a second booking of the same chair waits,
-then sees the first one's sessions under READ COMMITTED). On SQLite every write
-transaction is ``BEGIN IMMEDIATE`` (clinic/db.py), which serialises it with every other
-writer. Locks are taken course first, then chair, in every booking, so two bookings cannot
-deadlock. Tested with two concurrent bookings on both engines (tests/clinic/test_series.py).
+transaction, and that transaction first locks the course and the chair rows, course first,
+as every booking does (services/chair_booking.py, shared with single bookings). Tested with
+two concurrent bookings on both engines (tests/clinic/test_series.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from datetime import timedelta
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from ketaclinic.clinic import schemas
 from ketaclinic.clinic.services import sessions as session_service
+from ketaclinic.clinic.services.chair_booking import SLOT_MIN, locked, refuse_clash
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden, not_found
 from ketaclinic.clinic.services.patients import load_patient
@@ -40,11 +39,6 @@ __all__ = [
     "series_public",
 ]
 
-#: Minutes a booked session occupies its chair. A clinic booking setting, not a clinical
-#: limit: issue 5 describes about two hours of monitoring per infusion.
-SLOT_MIN = 120
-
-T = TypeVar("T", Chair, TreatmentCourse)
 #: Who may book a series: the front desk and admin (both hold ``session.schedule``); nurses and
 #: prescribers schedule single sessions.
 SERIES_ROLES = frozenset({"front_desk", "admin"})
@@ -116,20 +110,16 @@ def bookable_patients(ctx: Ctx) -> list[dict[str, object]]:
     ]
 
 
-def _when(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
     """Check the whole series against the course and the chair, then book every session."""
     ctx.require("session.schedule")
     if ctx.principal.role not in SERIES_ROLES:
         raise forbidden(f"role {ctx.principal.role} may not book a series")
     # the locks first (course, then chair), so every check below sees committed bookings
-    course = _locked(ctx, TreatmentCourse, body.course_id)
+    course = locked(ctx, TreatmentCourse, body.course_id)
     if course is None:
         raise not_found("course", body.course_id)
-    chair = _locked(ctx, Chair, body.chair_id)
+    chair = locked(ctx, Chair, body.chair_id)
     if chair is None:
         raise ServiceError(
             422, "validation_error", f"chair {body.chair_id} does not exist",
@@ -148,24 +138,8 @@ def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
             f"{len(body.day_offsets)} more would exceed the plan (at most {left})",
             field="body.day_offsets", value=len(body.day_offsets),
         )  # fmt: skip
-    slot = timedelta(minutes=SLOT_MIN)
     times = sorted(body.first_at + timedelta(days=d) for d in body.day_offsets)
-    taken = ctx.db.scalars(
-        select(TreatmentSession.scheduled_for).where(
-            TreatmentSession.chair_id == chair.id,
-            TreatmentSession.status.in_(("scheduled", "in_progress")),
-            TreatmentSession.scheduled_for > times[0] - slot,
-            TreatmentSession.scheduled_for < times[-1] + slot,
-        )
-    ).all()
-    for t in times:
-        for other in taken:
-            if abs(other - t) < slot:
-                raise conflict(
-                    f"{chair.label} is already booked at {_when(other)}: a chair holds one "
-                    f"session at a time ({SLOT_MIN} min), so {_when(t)} clashes",
-                    field="body.day_offsets", value=_when(t),
-                )  # fmt: skip
+    refuse_clash(ctx, chair, times, field="body.day_offsets")
     rows = [
         session_service.add_session(
             ctx,
@@ -180,16 +154,6 @@ def book_series(ctx: Ctx, body: SeriesIn) -> list[TreatmentSession]:
     ]
     ctx.db.commit()  # the whole series, or (on any error above) nothing
     return rows
-
-
-def _locked(ctx: Ctx, table: type[T], key: uuid.UUID) -> T | None:
-    """The row, locked for this transaction on PostgreSQL (SQLite: already the one writer)."""
-    return ctx.db.scalar(
-        select(table)
-        .where(table.id == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
 
 
 def series_public(rows: list[TreatmentSession]) -> list[dict[str, object]]:

@@ -1,0 +1,151 @@
+"""MFA routes: the login's code step, enrolment (self and by an admin), reset by an admin.
+
+The enrolment routes accept a staff session (``kcs_``) or the enrolment-only token
+(``kce_``) that the password step hands a user who must enrol; nothing else accepts a
+``kce_`` token. Wrong codes count in the login throttle like wrong passwords.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+
+from ketaclinic.clinic import audit, schemas
+from ketaclinic.clinic.api.deps import DB, Context, SettingsDep, Token, caller_for
+from ketaclinic.clinic.api.routes_auth import check_throttle
+from ketaclinic.clinic.schemas_access import (
+    MfaCodeLogin,
+    MfaConfirm,
+    MfaConfirmed,
+    MfaEnrolment,
+)
+from ketaclinic.clinic.services import auth, mfa
+from ketaclinic.clinic.services.errors import ServiceError, forbidden, unauthorized
+from ketaclinic.clinic.settings import Settings
+from ketaclinic.clinic.tables import StaffUser
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["auth"])
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _key(settings: Settings) -> bytes:
+    return settings.secret_key.get_secret_value().encode()
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _audit(db: DB, settings: Settings, request: Request, user: StaffUser, event: str,
+           ref: str, *, action: str = "E", outcome: int = 0) -> None:  # fmt: skip
+    audit.append(
+        db, key=_key(settings), node_id=settings.node_id,
+        actor=audit.Actor("user", str(user.id), user.role), action=action, event_type=event,
+        resource_ref=ref, outcome=outcome, ip=_ip(request),
+    )  # fmt: skip
+
+
+def _session(db: DB, request: Request, user: StaffUser, now: datetime) -> schemas.LoginResponse:
+    token, expires = auth.issue_session(db, user, policy=request.app.state.session_policy, now=now)
+    return schemas.LoginResponse(token=token, user_id=user.id, role=user.role, expires_at=expires)  # type: ignore[arg-type]
+
+
+@router.post("/auth/login/mfa", response_model=schemas.LoginResponse)
+def login_code(body: MfaCodeLogin, request: Request, db: DB, settings: SettingsDep) -> object:
+    """The second step: the ``mfa_token`` of the password step and a TOTP code.
+
+    A wrong, expired or already used code gets 401 and counts as a failed login.
+    """
+    now = request.app.state.clock()
+    user = mfa.step_user(db, body.mfa_token, kind="code", secret_key=_key(settings), now=now)
+    check_throttle(request, user.username, now)
+    throttle, address = request.app.state.login_throttle, _ip(request) or "?"
+    if not mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now):
+        db.rollback()
+        _audit(db, settings, request, user, "auth.mfa", f"StaffUser/{user.id}", outcome=4)
+        db.commit()
+        throttle.failed(user.username, address, now)
+        raise unauthorized("the code is wrong, expired or already used")
+    reply = _session(db, request, user, now)
+    _audit(db, settings, request, user, "auth.login", f"StaffUser/{user.id};mfa=totp")
+    db.commit()
+    throttle.succeeded(user.username, address)
+    return reply
+
+
+def _enrollee(request: Request, db: DB, token: str, settings: Settings) -> tuple[StaffUser, bool]:
+    """The user behind an enrolment token (True) or a staff session (False)."""
+    if token.startswith(mfa.ENROL_PREFIX):
+        now = request.app.state.clock()
+        return mfa.step_user(db, token, kind="enrol", secret_key=_key(settings), now=now), True
+    principal = caller_for(request, db, token)
+    if principal.kind != "user":
+        raise forbidden("only staff users enrol in MFA")
+    user = db.get(StaffUser, principal.id)
+    if user is None:  # pragma: no cover - deleted between the two reads
+        raise unauthorized("unknown user")
+    return user, False
+
+
+@router.post("/auth/mfa/enrol", response_model=MfaEnrolment, status_code=201)
+def enrol_self(request: Request, response: Response, db: DB, token: Token,
+               settings: SettingsDep) -> object:  # fmt: skip
+    """Start (or restart) your own enrolment: the secret is shown once, in this reply."""
+    user, _ = _enrollee(request, db, token, settings)
+    enrolment = mfa.start_enrolment(
+        db, user, by=user.id, box=mfa.box_for(_key(settings)), issuer=settings.node_id,
+        now=request.app.state.clock(),
+    )  # fmt: skip
+    _audit(db, settings, request, user, "staff.mfa_enrol_start", f"StaffUser/{user.id}",
+           action="C")  # fmt: skip
+    db.commit()
+    response.headers.update(_NO_STORE)
+    return enrolment
+
+
+@router.post("/auth/mfa/confirm", response_model=MfaConfirmed)
+def confirm_self(body: MfaConfirm, request: Request, db: DB, token: Token,
+                 settings: SettingsDep) -> object:  # fmt: skip
+    """Confirm your enrolment with a code from the app. With an enrolment token (after
+    the password step) the reply also carries a new session."""
+    user, via_enrol_token = _enrollee(request, db, token, settings)
+    now = request.app.state.clock()
+    check_throttle(request, user.username, now)
+    throttle, address = request.app.state.login_throttle, _ip(request) or "?"
+    if not mfa.confirm(db, user, body.code, box=mfa.box_for(_key(settings)), now=now):
+        db.rollback()
+        _audit(db, settings, request, user, "staff.mfa_confirm", f"StaffUser/{user.id}",
+               action="U", outcome=4)  # fmt: skip
+        db.commit()
+        throttle.failed(user.username, address, now)
+        raise ServiceError(
+            422, "validation_error", "the code is wrong, expired or already used",
+            field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
+        )  # fmt: skip
+    _audit(db, settings, request, user, "staff.mfa_confirm", f"StaffUser/{user.id}", action="U")
+    session = None
+    if via_enrol_token:
+        session = _session(db, request, user, now)
+        _audit(db, settings, request, user, "auth.login", f"StaffUser/{user.id};mfa=totp")
+    db.commit()
+    throttle.succeeded(user.username, address)
+    return MfaConfirmed(enrolled=True, session=session)
+
+
+@router.post("/staff/{user_id}/mfa", response_model=MfaEnrolment, status_code=201, tags=["staff"])
+def enrol_other(user_id: uuid.UUID, ctx: Context, response: Response,
+                settings: SettingsDep) -> object:  # fmt: skip
+    """Admin: start enrolment for a user (shown once; the user confirms with a code at
+    their next sign-in). 409 if the user already uses MFA."""
+    response.headers.update(_NO_STORE)
+    return mfa.admin_start(ctx, user_id, box=mfa.box_for(_key(settings)), issuer=settings.node_id)
+
+
+@router.delete("/staff/{user_id}/mfa", status_code=204, tags=["staff"])
+def reset_other(user_id: uuid.UUID, ctx: Context) -> None:
+    """Admin: remove a user's MFA (lost device) and end their sessions; audited."""
+    mfa.admin_reset(ctx, user_id)

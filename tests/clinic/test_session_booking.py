@@ -1,0 +1,162 @@
+"""A single booking (``POST /sessions``) refuses a clash with the chair's other bookings, as a
+series does (services/chair_booking.py), on SQLite and PostgreSQL: the 409 names the chair
+and both times, nothing is written, and two simultaneous bookings of one chair cannot both
+win."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinic.services.chair_booking import SLOT_MIN
+from ketaclinic.clinic.tables import AuditRecord, TreatmentSession
+from tests.clinic.booking_race import race
+from tests.clinic.conftest import Clinic, assert_error, patient_body
+from tests.clinic.world import World, build_world, ok
+
+P = "/api/v1"
+T0 = datetime.fromisoformat("2031-06-02T09:00:00+00:00")
+COURSE = {
+    "indication": "depression",
+    "protocol_id": "depression-iv-40min",
+    "planned_sessions": 6,
+    "endpoint": "PHQ-9 response",
+    "started_on": "2031-06-01",
+}
+
+
+@pytest.fixture
+def world(clinic: Clinic) -> World:
+    return build_world(clinic)
+
+
+def _when(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _book(c: Clinic, patient: str, chair: str, at: datetime, **extra: Any) -> Any:
+    body = {"patient_id": patient, "chair_id": chair, "scheduled_for": at.isoformat(), **extra}
+    return c.client.post(f"{P}/sessions", json=body, headers=c.as_("nurse"))
+
+
+def _counts(c: Clinic) -> tuple[int, int]:
+    """(sessions, audit records) in the database."""
+    with Session(c.engine) as db:
+        n = db.scalar(select(func.count()).select_from(TreatmentSession))
+        a = db.scalar(select(func.count()).select_from(AuditRecord))
+    return int(n or 0), int(a or 0)
+
+
+def _clash_message(label: str, booked: datetime, wanted: datetime) -> str:
+    return (
+        f"{label} is already booked at {_when(booked)}: a chair holds one session at a "
+        f"time ({SLOT_MIN} min), so {_when(wanted)} clashes"
+    )
+
+
+def test_a_single_booking_that_clashes_is_refused_and_nothing_is_written(
+    clinic: Clinic, world: World
+) -> None:
+    other = ok(
+        clinic.client.post(f"{P}/patients", json=patient_body(), headers=clinic.as_("nurse")), 201
+    )["id"]
+    first = ok(_book(clinic, world.patient_id, world.other_chair_id, T0), 201)
+    before = _counts(clinic)
+    # another patient 90 min later in the same chair: 409 naming the chair and both times
+    wanted = T0 + timedelta(minutes=90)
+    err = assert_error(_book(clinic, other, world.other_chair_id, wanted), 409)
+    assert err["code"] == "conflict"
+    assert err["field"] == "body.scheduled_for"
+    assert err["message"] == _clash_message("C2", T0, wanted)
+    assert err["value"] == _when(wanted)
+    assert err["limit"] == f"{SLOT_MIN} min from every other session in the chair"
+    # earlier but overlapping is refused too, and so is the very same time
+    for minutes in (-(SLOT_MIN - 1), 0):
+        at = T0 + timedelta(minutes=minutes)
+        err = assert_error(_book(clinic, world.patient_id, world.other_chair_id, at), 409)
+        assert err["message"] == _clash_message("C2", T0, at)
+    assert _counts(clinic) == before  # no session, no audit record
+    # the slot's edges are free: SLOT_MIN before and after
+    for minutes in (-SLOT_MIN, SLOT_MIN):
+        ok(_book(clinic, other, world.other_chair_id, T0 + timedelta(minutes=minutes)), 201)
+    # the same time in another chair is free
+    ok(_book(clinic, other, world.chair_id, wanted), 201)
+    # a cancelled booking frees its slot
+    nurse = {**clinic.as_("nurse"), "If-Match": '"1"'}
+    ok(clinic.client.post(f"{P}/sessions/{first['id']}/cancel", headers=nurse))
+    ok(_book(clinic, other, world.other_chair_id, T0), 201)
+
+
+def test_a_session_in_progress_holds_its_chair(clinic: Clinic, world: World) -> None:
+    """build_world's session runs in C1 since it was booked for now."""
+    running = ok(clinic.client.get(f"{P}/sessions/{world.session_id}", headers=clinic.as_("nurse")))
+    booked = datetime.fromisoformat(running["scheduled_for"])
+    wanted = booked + timedelta(minutes=60)
+    err = assert_error(_book(clinic, world.patient_id, world.chair_id, wanted), 409)
+    assert err["message"] == _clash_message("C1", booked, wanted)
+
+
+def test_single_bookings_and_series_see_each_other(clinic: Clinic, world: World) -> None:
+    prescriber, desk = clinic.as_("prescriber"), clinic.as_("front_desk")
+    url = f"{P}/patients/{world.patient_id}/courses"
+    cid = ok(clinic.client.post(url, json=COURSE, headers=prescriber), 201)["id"]
+    series = {"course_id": cid, "chair_id": world.other_chair_id,
+              "first_at": T0.isoformat(), "day_offsets": [0, 2]}  # fmt: skip
+    ok(clinic.client.post(f"{P}/ui/series", json=series, headers=desk), 201)
+    # a single session (on the same course) an hour after the series' second session
+    day2 = T0 + timedelta(days=2)
+    wanted = day2 + timedelta(hours=1)
+    err = assert_error(
+        _book(clinic, world.patient_id, world.other_chair_id, wanted, course_id=cid), 409
+    )
+    assert err["message"] == _clash_message("C2", day2, wanted)
+    # and a series that meets a single booking is refused as a whole
+    single = T0 + timedelta(days=10, hours=1)
+    ok(_book(clinic, world.patient_id, world.other_chair_id, single), 201)
+    before = _counts(clinic)
+    clash = {**series, "first_at": (T0 + timedelta(days=9)).isoformat(), "day_offsets": [0, 1]}
+    err = assert_error(clinic.client.post(f"{P}/ui/series", json=clash, headers=desk), 409)
+    assert err["field"] == "body.day_offsets"
+    assert err["message"] == _clash_message("C2", single, T0 + timedelta(days=10))
+    assert _counts(clinic) == before
+
+
+def test_two_simultaneous_single_bookings_of_one_chair_exactly_one_wins(
+    clinic: Clinic, world: World
+) -> None:
+    """A with its course (locks course, then chair), B without (chair only), an hour apart.
+    Without the chair lock both would pass the clash check before either is written."""
+    url = f"{P}/patients/{world.patient_id}/courses"
+    cid = ok(clinic.client.post(url, json=COURSE, headers=clinic.as_("prescriber")), 201)["id"]
+    chair = world.other_chair_id
+    for rnd in range(3):  # three rounds: each a fresh pair racing for the chair
+        a_at = T0 + timedelta(days=7 * rnd)
+        b_at = a_at + timedelta(hours=1)
+        bodies = {
+            "A": {"patient_id": world.patient_id, "chair_id": chair,
+                  "scheduled_for": a_at.isoformat(), "course_id": cid},
+            "B": {"patient_id": world.patient_id, "chair_id": chair,
+                  "scheduled_for": b_at.isoformat()},
+        }  # fmt: skip
+        results = race(clinic.client.app, clinic.engine, clinic.as_("nurse"), f"{P}/sessions",
+                       bodies)  # fmt: skip
+        codes = {n: r.status_code for n, r in results.items()}
+        assert sorted(codes.values()) == [201, 409], {n: r.text for n, r in results.items()}
+        winner, loser = ("A", "B") if codes["A"] == 201 else ("B", "A")
+        times = {"A": a_at, "B": b_at}
+        err = assert_error(results[loser], 409, field="body.scheduled_for")
+        assert err["message"] == _clash_message("C2", times[winner], times[loser])
+        with Session(clinic.engine) as db:
+            got = db.scalars(
+                select(TreatmentSession.id).where(
+                    TreatmentSession.chair_id == uuid.UUID(chair),
+                    TreatmentSession.scheduled_for >= a_at,
+                    TreatmentSession.scheduled_for <= b_at,
+                )
+            ).all()
+        assert [str(g) for g in got] == [results[winner].json()["id"]]

@@ -1,0 +1,136 @@
+"""Browser: the two-step sign-in page (password, then a TOTP code; or enrolment first).
+
+A server of its own, with MFA required for the front desk only (``desk.lee``); the shared
+demo server of conftest.py runs with MFA off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ketaclinic.clinic import totp
+from tests.web.conftest import TABLET, Server, _cli, _free_port, expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def mfa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("mfa-clinic")
+    url = f"sqlite:///{tmp / 'clinic.db'}"
+    env = {
+        **os.environ,
+        "KETACLINIC_SECRET_KEY": secrets.token_urlsafe(48),
+        "KETACLINIC_PASSWORD_HASH_PROFILE": "test-only-cheap",
+        "KETACLINIC_SQLITE_SYNCHRONOUS": "NORMAL",
+        "KETACLINIC_MFA_REQUIRED_ROLES": "front_desk",
+    }
+    creds = tmp / "creds.json"
+    subprocess.run(
+        [*_cli(), "demo-seed", "--database-url", url, "--credentials-file", str(creds)],
+        env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    info = json.loads(creds.read_text())
+    port = _free_port()
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [*_cli(), "serve", "--database-url", url, "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start: {(tmp / 'server.log').read_text()}")
+        time.sleep(0.2)
+    try:
+        yield Server(base, info["logins"], info["device_tokens"], info["active_session_id"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def mfa_page(browser: Any, mfa_server: Server) -> Iterator[Any]:
+    ctx = browser.new_context(viewport=TABLET, base_url=mfa_server.url)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.set_default_timeout(10_000)
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def _password(page: Any, server: Server, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(server.logins[username])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_enrol_then_sign_in_with_a_code(mfa_page: Any, mfa_server: Server, browser: Any) -> None:
+    page, server = mfa_page, mfa_server
+    # 1. the front desk must use MFA: after the password the page enrols (key shown once)
+    _password(page, server, "desk.lee")
+    expect(page.locator("#mfa-form")).to_be_visible()
+    expect(page.locator("#login-form")).to_be_hidden()
+    expect(page.locator("#mfa-enrol")).to_be_visible()
+    secret = page.locator("#mfa-secret")
+    expect(secret).to_have_text(re.compile(r"^[A-Z2-7]{32}$"))
+    uri = page.locator("#mfa-uri").get_attribute("href")
+    assert uri is not None
+    assert uri.startswith("otpauth://totp/ketaclinic:desk.lee?secret=")
+    # the password step left no usable token in the tab
+    assert page.evaluate("sessionStorage.getItem('ketaclinic.token')") is None
+    key = totp.b32_decode(secret.inner_text())
+    code = page.get_by_label("Code")
+    code.fill(f"{(int(totp.totp(key, time.time())) + 1) % 10**6:06d}")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#mfa-error")).to_contain_text("wrong")
+    code.fill(totp.totp(key, time.time()))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url("**/dashboard")
+    assert page.evaluate("sessionStorage.getItem('ketaclinic.token')").startswith("kcs_")
+
+    # 2. a new tab: password, then the code step (no enrolment panel)
+    ctx = browser.new_context(viewport=TABLET, base_url=server.url)
+    try:
+        pg = ctx.new_page()
+        _password(pg, server, "desk.lee")
+        expect(pg.locator("#mfa-form")).to_be_visible()
+        expect(pg.locator("#mfa-enrol")).to_be_hidden()
+        assert pg.evaluate("sessionStorage.getItem('ketaclinic.token')") is None
+        # the enrolment's code is spent; the next step's code is inside the +-1 window
+        pg.get_by_label("Code").fill(totp.totp(key, time.time() + totp.STEP_S))
+        pg.get_by_role("button", name="Verify").click()
+        pg.wait_for_url("**/dashboard")
+        expect(pg.locator("h1")).to_be_visible()
+    finally:
+        ctx.close()
+
+
+def test_roles_without_mfa_sign_in_with_the_password(mfa_page: Any, mfa_server: Server) -> None:
+    _password(mfa_page, mfa_server, "nurse.kim")
+    mfa_page.wait_for_url("**/dashboard")
+    expect(mfa_page.locator("#mfa-form")).to_be_hidden()
