@@ -257,9 +257,14 @@ def register(app: typer.Typer) -> None:
         # as the process: move them out of the cyclic collector's reach. Otherwise every
         # full collection walks them all, a 100-115 ms pause of the whole server measured
         # on the 2-core machine, every few seconds under chair-monitor load (the p99 of
-        # ingestion; docs/benchmarks.md "Clinic service").
+        # ingestion; docs/benchmarks.md "Clinic service"). Full collections of what is
+        # made later still took 8-26 ms, 3-5 times in 20 s of chair load: one per 100
+        # middle-generation collections instead of 10 (young garbage is still collected
+        # at once by the two younger generations).
         gc.collect()
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, 100)
         print(f"ketaclinic clinic service on http://{host}:{port} (API /api/v1, docs /docs)")
         try:
             uvicorn.run(app_, host=host, port=port, log_level="info", access_log=access_log)

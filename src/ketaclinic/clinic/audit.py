@@ -20,8 +20,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.tables import AuditHead, AuditRecord, utcnow
@@ -93,34 +94,38 @@ def append(
         raise ValueError(f"audit action must be one of C, R, U, D, E, got {action}")
     if outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be 0, 4, 8 or 12, got {outcome}")
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    now = utcnow()
-    rec = AuditRecord(
-        seq=head.seq + 1,
-        recorded_utc=now,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        role=actor.role,
-        action=action,
-        event_type=event_type,
-        resource_ref=resource_ref,
-        patient_id=patient_id,
-        outcome=outcome,
-        ip=ip,
-        node_id=node_id,
-        prev_hash=head.hash,
-    )
-    rec.hash = record_hash(key, _values(rec), head.hash)
-    session.add(rec)
-    head.seq = rec.seq
-    head.hash = rec.hash
+    # Core statements, not the unit of work: this runs once per request that touches
+    # patient data. Pending ORM changes are flushed first (callers rely on it).
     session.flush()
-    return rec
+    seq, prev = session.execute(_HEAD_FOR_UPDATE).one()
+    values: dict[str, object] = {
+        "seq": seq + 1,
+        "recorded_utc": utcnow(),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "role": actor.role,
+        "action": action,
+        "event_type": event_type,
+        "resource_ref": resource_ref,
+        "patient_id": patient_id,
+        "outcome": outcome,
+        "ip": ip,
+        "node_id": node_id,
+    }
+    digest = record_hash(key, values, prev)
+    session.execute(_INSERT_RECORD, {**values, "prev_hash": prev, "hash": digest})
+    session.execute(_UPDATE_HEAD, {"new_seq": seq + 1, "new_hash": digest})
+    return AuditRecord(**values, prev_hash=prev, hash=digest)
+
+
+_HEAD = cast(Table, AuditHead.__table__)
+_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_RECORD = insert(cast(Table, AuditRecord.__table__))
+_UPDATE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ketaclinic.clinic.api import (
     routes_sessions,
 )
 from ketaclinic.clinic.api.errors import install_error_handlers
+from ketaclinic.clinic.api.writer import lifespan as writer_lifespan
 from ketaclinic.clinic.db import make_engine, make_sessionmaker
 from ketaclinic.clinic.security import hasher
 from ketaclinic.clinic.services.auth import SessionPolicy
@@ -53,6 +54,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=writer_lifespan,  # the batch writer thread and the SQLite WAL checkpointer
     )
     engine = engine or make_engine(
         settings.database_url,

@@ -14,14 +14,14 @@ from ketaclinic.clinic.services.context import Ctx, Principal
 from ketaclinic.clinic.services.errors import unauthorized
 from ketaclinic.clinic.settings import Settings
 
-__all__ = ["DB", "Caller", "Context", "SettingsDep", "Token"]
+__all__ = ["DB", "Caller", "Context", "SettingsDep", "Token", "caller_for", "context_for"]
 
 _bearer = HTTPBearer(
     auto_error=False, description="staff token (kcs_...) or device token (kcd_...)"
 )
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:  # async: no I/O, no thread-pool hop
     settings: Settings = request.app.state.settings
     return settings
 
@@ -35,7 +35,8 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 DB = Annotated[Session, Depends(_db)]
 
 
-def _token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+async def _token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    # async: no I/O here, so no thread-pool hop
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise unauthorized("an Authorization: Bearer token is required")
     return creds.credentials
@@ -44,16 +45,23 @@ def _token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer
 Token = Annotated[str, Depends(_token)]
 
 
-def _caller(request: Request, db: DB, token: Token) -> Principal:
+def caller_for(request: Request, db: Session, token: str) -> Principal:
+    """The caller behind ``token`` (401 if none); also for routes that skip the DI chain."""
     return authenticate(
         db, token, policy=request.app.state.session_policy, now=request.app.state.clock()
     )
 
 
+def _caller(request: Request, db: DB, token: Token) -> Principal:
+    return caller_for(request, db, token)
+
+
 Caller = Annotated[Principal, Depends(_caller)]
 
 
-def _context(request: Request, db: DB, caller: Caller, settings: SettingsDep) -> Ctx:
+def context_for(request: Request, db: Session, caller: Principal) -> Ctx:
+    """The service context of a request (also for routes that skip the DI chain)."""
+    settings: Settings = request.app.state.settings
     return Ctx(
         db=db,
         principal=caller,
@@ -62,6 +70,10 @@ def _context(request: Request, db: DB, caller: Caller, settings: SettingsDep) ->
         ip=request.client.host if request.client else None,
         clock=request.app.state.clock,
     )
+
+
+def _context(request: Request, db: DB, caller: Caller) -> Ctx:
+    return context_for(request, db, caller)
 
 
 Context = Annotated[Ctx, Depends(_context)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from ketaclinic.clinic import schemas
 from ketaclinic.clinic import schemas_readings_batch as batch_schemas
-from ketaclinic.clinic.api.deps import Context
+from ketaclinic.clinic.api.deps import Context, context_for
 from ketaclinic.clinic.api.routes_patients import PHI
+from ketaclinic.clinic.api.writer import WriterCaller, run_on_writer
 from ketaclinic.clinic.services import alerting, readings, readings_batch, sessions
+from ketaclinic.clinic.services.context import Principal
 from ketaclinic.clinic.services.patients import etag
 
 __all__ = ["router"]
@@ -64,31 +66,38 @@ def post_reading(
     openapi_extra=PHI,
     responses={200: {"description": "a retry: every reading was stored before"}},
 )
-def post_reading_batch(
+async def post_reading_batch(
+    session_id: uuid.UUID,
+    caller: WriterCaller,
+    body: batch_schemas.ReadingBatchCreate,
+    request: Request,
+) -> Response:
+    """Store a chair monitor's batch (<= 200 readings), exactly once per ``device_seq``.
+
+    The hot ingestion path: the token check (a dependency, so an unknown token is a 401
+    before the body is validated, as on every route) and then the service call with the
+    reply's JSON run on the app's writer thread (``api.writer``), not one thread-pool
+    call per dependency; the reply is serialised once from ``ReadingBatchPublic``.
+    """
+    return await run_on_writer(request.app, _post_batch, request, caller, session_id, body)
+
+
+def _post_batch(
+    request: Request,
+    caller: Principal,
     session_id: uuid.UUID,
     body: batch_schemas.ReadingBatchCreate,
-    ctx: Context,
-    response: Response,
-) -> object:
-    """Store a chair monitor's batch (<= 200 readings), exactly once per ``device_seq``."""
-    items = readings_batch.post_batch(ctx, session_id, body)
+) -> Response:
+    with request.app.state.sessionmaker() as db:
+        items = readings_batch.post_batch(context_for(request, db, caller), session_id, body)
     created = sum(1 for it in items if it.created)
-    if not created:
-        response.status_code = 200
-    return batch_schemas.ReadingBatchPublic(
-        session_id=session_id,
-        created=created,
-        replayed=len(items) - created,
-        items=[
-            batch_schemas.BatchItemPublic(
-                index=it.index,
-                id=it.id,
-                device_seq=it.device_seq,
-                created=it.created,
-                alerts=[schemas.AlertPublic.model_validate(a) for a in it.alerts],
-            )
-            for it in items
-        ],
+    out = batch_schemas.ReadingBatchPublic.model_validate(
+        {"session_id": session_id, "created": created, "replayed": len(items) - created,
+         "items": items},
+        from_attributes=True,
+    )  # fmt: skip
+    return Response(
+        out.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
     )
 
 

@@ -8,11 +8,13 @@ Semantics (see docs/clinic.md, "Batch upload"):
   returns its first id (``created=False``); the same number with a changed body is a 409;
 - the device and session lookups and the validation run before the write transaction
   (on SQLite a deferred read, outside the writer lock); the lock is held only for the
-  duplicate check, insert, alerts, audit record and commit;
-- new readings are written with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING``
-  (SQLAlchemy Core, SQLite >= 3.35 and PostgreSQL); a row a concurrent duplicate batch
-  won is read back and replayed, so every acknowledged reading is stored exactly once;
-- alerts are evaluated reading by reading in ``device_seq`` order;
+  insert, the duplicate check, alerts, audit record and commit;
+- the batch is inserted first with one ``INSERT ... ON CONFLICT DO NOTHING``
+  (``readings_store.insert_new``; SQLite >= 3.35 and PostgreSQL) and only the numbers it
+  did not insert are read back and compared (replayed, or a 409 that rolls the inserts
+  back), so every acknowledged reading is stored exactly once;
+- alerts are evaluated reading by reading in ``device_seq`` order (Core statements: the
+  open alerts read once, one UPDATE and one INSERT);
 - ONE audit record per batch: ``reading.batch`` with the first and last reading id, the
   count and a SHA-256 over all the batch's reading ids in order (the ids themselves do
   not fit ``audit_log.resource_ref``, 200 characters).
@@ -21,19 +23,23 @@ Semantics (see docs/clinic.md, "Batch upload"):
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from pydantic import TypeAdapter
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from ketaclinic.clinic.db import READ_ONLY
+from ketaclinic.clinic.schemas import ReadingCreate
 from ketaclinic.clinic.schemas_readings_batch import ReadingBatchCreate
 from ketaclinic.clinic.services import alerting
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden
-from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, _payload_hash
+from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD
+from ketaclinic.clinic.services.readings_store import insert_new
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.sessions import load_session
 from ketaclinic.clinic.services.watchdog import FEED_SILENT
@@ -43,7 +49,7 @@ from ketaclinic.errors import InputError
 from ketaclinic.monitoring import rules as m_rules
 from ketaclinic.monitoring.vitals import VitalSigns
 
-__all__ = ["BatchItem", "batch_audit_ref", "post_batch"]
+__all__ = ["BatchItem", "batch_audit_ref", "payload_hashes", "post_batch"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,29 @@ def _validate(ctx: Ctx, batch: ReadingBatchCreate) -> list[tuple[int, VitalSigns
                 field=f"body.readings.{i}.measured_at", value=body.measured_at.isoformat(),
                 limit=f"<= server time + {MAX_CLOCK_AHEAD}",
             )  # fmt: skip
-        out.append((seq, vitals, _payload_hash(body)))
-    return out
+        out.append((seq, vitals, ""))
+    return [(seq, v, d) for (seq, v, _), d in zip(out, payload_hashes(batch), strict=True)]
+
+
+_READINGS: TypeAdapter[list[ReadingCreate]] = TypeAdapter(list[ReadingCreate])
+
+
+def payload_hashes(batch: ReadingBatchCreate) -> list[str]:
+    """``readings._payload_hash`` of every reading, with one pydantic dump for the batch
+    (the same canonical JSON, so a number first sent alone and retried in a batch, or the
+    reverse, replays instead of conflicting)."""
+    dumps = json.dumps
+    return [
+        hashlib.sha256(dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        for d in _READINGS.dump_python(batch.readings, mode="json")
+    ]
+
+
+def _new_ids(n: int) -> list[uuid.UUID]:
+    """``n`` random (version 4) UUIDs as ``tables.new_id`` makes them, from one read of
+    the OS's random source instead of one per id."""
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[k : k + 16], version=4) for k in range(0, 16 * n, 16)]
 
 
 def _stored(ctx: Ctx, seqs: list[int]) -> dict[int, tuple[uuid.UUID, str, uuid.UUID]]:
@@ -134,64 +161,86 @@ def _check_same(
             )  # fmt: skip
 
 
-def _insert(ctx: Ctx, rows: list[dict[str, object]]) -> dict[int, uuid.UUID]:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of every row; the rows inserted.
+def _rows(
+    ctx: Ctx, session_id: uuid.UUID, batch: ReadingBatchCreate,
+    checked: list[tuple[int, VitalSigns, str]], index_of: dict[int, int],
+) -> list[dict[str, object]]:  # fmt: skip
+    """The ``vital_readings`` rows of the batch (the same keys in every row)."""
+    now, device_id = ctx.clock(), ctx.principal.id
+    rows: list[dict[str, object]] = []
+    for (seq, vitals, digest), rid in zip(checked, _new_ids(len(checked)), strict=True):
+        body = batch.readings[index_of[seq]]
+        row: dict[str, object] = dict.fromkeys(VITAL_NAMES)
+        row.update({str(k): v for k, v in vitals.values().items()})
+        row.update({
+            "id": rid, "session_id": session_id, "source": "device", "device_id": device_id,
+            "device_seq": seq, "client_key": None, "recorded_by": None,
+            "measured_at": body.measured_at, "received_at": now, "payload_sha256": digest,
+        })  # fmt: skip
+        rows.append(row)
+    return rows
 
-    The statement is a Core one executed with the rows as parameter sets: SQLAlchemy's
-    "insertmanyvalues" sends them as multi-row ``VALUES`` batches from one cached compiled
-    statement. (``.values(rows)`` built a new statement with one bind per value, 1,340 for
-    67 readings, and compiling it was about 80% of the batch's server time.)
-    """
-    stmt = _INSERT[ctx.db.get_bind().dialect.name]
-    return {int(r[0]): r[1] for r in ctx.db.connection().execute(stmt, rows)}
 
-
-def _insert_stmt(dialect: str) -> Any:
-    table = VitalReading.__table__
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return ins.on_conflict_do_nothing(index_elements=["device_id", "device_seq"]).returning(
-        table.c.device_seq, table.c.id
-    )
-
-
-_INSERT = {name: _insert_stmt(name) for name in ("sqlite", "postgresql")}
+_ALERTS = cast(Table, Alert.__table__)
+_OPEN_ALERTS = select(_ALERTS).where(
+    _ALERTS.c.session_id == bindparam("sid"), _ALERTS.c.cleared_at.is_(None)
+)
+_CLEAR_ALERTS = (
+    update(_ALERTS).where(_ALERTS.c.id == bindparam("aid")).values(cleared_at=bindparam("at"))
+)
+_ALERT_COLUMNS = [c.name for c in _ALERTS.columns]
 
 
 def _evaluate_in_order(
     ctx: Ctx, sess: TreatmentSession, new: list[tuple[int, uuid.UUID, VitalSigns]]
 ) -> dict[int, tuple[Alert, ...]]:
-    """``alerting.evaluate`` for each new reading in ``device_seq`` order, with the open
-    alerts loaded once and the raised rows flushed once (same rules, same outcome)."""
-    rows = list(
-        ctx.db.scalars(select(Alert).where(Alert.session_id == sess.id, Alert.cleared_at.is_(None)))
-    )
+    """``alerting.evaluate`` for each new reading in ``device_seq`` order (same rules, same
+    outcome), with the open alerts read once and the changes written once: one UPDATE
+    (executemany) of the alerts that end, one INSERT (executemany) of those raised, with
+    their final ``cleared_at`` when a later reading of the batch already ends them.
+    Core statements; the raised alerts are returned as transient ``Alert`` objects."""
+    db = ctx.db
     now = ctx.clock()
-    for row in rows:  # a reading ends a silent-feed condition
-        if row.condition == FEED_SILENT:
-            row.cleared_at = now
-    rows = [r for r in rows if r.condition != FEED_SILENT]
-    state = m_rules.AlarmState(tuple(alerting._to_domain(r) for r in rows))
-    rule_set = rules_for_session(ctx.db, sess)  # as alerting.evaluate: once per batch
+    old = list(db.execute(_OPEN_ALERTS, {"sid": sess.id}))
+    cleared = [r.id for r in old if r.condition == FEED_SILENT]  # a reading ends it
+    live = {r.id: r for r in old if r.condition != FEED_SILENT}
+    state = m_rules.AlarmState(tuple(alerting._to_domain(r) for r in live.values()))  # type: ignore[arg-type]
+    key_of: dict[tuple[object, ...], list[uuid.UUID]] = {}
+    for aid, r in live.items():
+        key_of.setdefault((r.condition, r.code, r.raised_at), []).append(aid)
+    rule_set = rules_for_session(db, sess)  # as alerting.evaluate: once per batch
+    made: dict[uuid.UUID, Alert] = {}
     out: dict[int, tuple[Alert, ...]] = {}
     for seq, reading_id, vitals in new:
         state, raised = m_rules.ingest(rule_set, state, vitals, chair_id=str(sess.chair_id))
         keep = {(a.condition, a.code, a.raised_at) for a in state.active}
-        for row in rows:
-            if row.cleared_at is None and (row.condition, row.code, row.raised_at) not in keep:
-                row.cleared_at = now
-        made = tuple(
+        for key in [k for k in key_of if k not in keep]:
+            for aid in key_of.pop(key):
+                if aid in made:
+                    made[aid].cleared_at = now
+                else:
+                    cleared.append(aid)
+        rows = tuple(
             Alert(
                 id=new_id(), session_id=sess.id, reading_id=reading_id, code=a.code,
                 condition=a.condition, kind=a.kind, priority=a.priority, message=a.message,
                 source=a.source, field=a.field, value=a.value, unit=a.unit,
-                limit_value=a.limit, raised_at=a.raised_at, created_at=now,
+                limit_value=a.limit, raised_at=a.raised_at, created_at=now, cleared_at=None,
+                acknowledged_by=None, acknowledged_at=None,
             )
             for a in raised
         )  # fmt: skip
-        rows.extend(made)
-        out[seq] = made
-    ctx.db.add_all([r for made in out.values() for r in made])
-    ctx.db.flush()
+        for row in rows:
+            made[row.id] = row
+            key_of.setdefault((row.condition, row.code, row.raised_at), []).append(row.id)
+        out[seq] = rows
+    if cleared:
+        db.execute(_CLEAR_ALERTS, [{"aid": aid, "at": now} for aid in cleared])
+    if made:
+        db.execute(
+            insert(_ALERTS),
+            [{c: getattr(row, c) for c in _ALERT_COLUMNS} for row in made.values()],
+        )
     return out
 
 
@@ -216,36 +265,26 @@ def post_batch(ctx: Ctx, session_id: uuid.UUID, batch: ReadingBatchCreate) -> li
     ctx.db.rollback()  # end the read; ``sess`` reloads (status included) under the lock
     index_of = {seq: i for i, (seq, _, _) in enumerate(checked)}
     digests = {seq: d for seq, _, d in checked}
-    stored = _stored(ctx, list(index_of))
-    _check_same(ctx, stored, index_of, digests, sess.id)
-    ids = {seq: v[0] for seq, v in stored.items()}
-    fresh = [c for c in checked if c[0] not in stored]
     created: set[int] = set()
-    if fresh:
-        if sess.status != "in_progress":
+    if sess.status == "in_progress":
+        # Insert first, look up only what was already there: a new batch (the usual case)
+        # costs no duplicate check; a stored number with another body is a 409 and the
+        # rollback takes this batch's inserts with it (nothing half-written).
+        inserted = insert_new(ctx.db, _rows(ctx, sess.id, batch, checked, index_of))
+        created = set(inserted)
+        known = [seq for seq, _, _ in checked if seq not in inserted]
+        stored = _stored(ctx, known) if known else {}
+        _check_same(ctx, stored, index_of, digests, sess.id)
+        ids = {**{seq: v[0] for seq, v in stored.items()}, **inserted}
+    else:
+        stored = _stored(ctx, list(index_of))
+        _check_same(ctx, stored, index_of, digests, sess.id)
+        if len(stored) < len(checked):
             raise conflict(
                 f"session is {sess.status}; readings need a session in progress",
                 field="status", value=sess.status,
             )  # fmt: skip
-        now = ctx.clock()
-        rows: list[dict[str, object]] = []
-        for seq, vitals, digest in fresh:
-            body = batch.readings[index_of[seq]]
-            rows.append({
-                "id": new_id(), "session_id": sess.id, "source": "device", "device_id": p.id,
-                "device_seq": seq, "client_key": None, "recorded_by": None,
-                "measured_at": body.measured_at, "received_at": now, "payload_sha256": digest,
-            })  # fmt: skip
-            given: dict[str, float] = {str(k): v for k, v in vitals.values().items()}
-            rows[-1].update({n: given.get(n) for n in VITAL_NAMES})  # same keys in every row
-        inserted = _insert(ctx, rows)
-        lost = [seq for seq, _, _ in fresh if seq not in inserted]
-        if lost:  # a concurrent duplicate batch stored these first: replay them
-            again = _stored(ctx, lost)
-            _check_same(ctx, again, index_of, digests, sess.id)
-            ids.update({seq: v[0] for seq, v in again.items()})
-        ids.update(inserted)
-        created = set(inserted)
+        ids = {seq: v[0] for seq, v in stored.items()}
     new = [
         (seq, ids[seq], v) for seq, v, _ in sorted(checked, key=lambda c: c[0]) if seq in created
     ]
