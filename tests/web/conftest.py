@@ -6,6 +6,7 @@ Without a browser every browser test is skipped with the reason (``pytest -ra`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -129,17 +130,17 @@ class Server:
         return r.json()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``ketaclinic demo-seed`` then ``ketaclinic serve`` on a free port (a subprocess)."""
-    tmp = tmp_path_factory.mktemp("clinic")
+@contextlib.contextmanager
+def serve_demo(tmp: Path, mfa_required_roles: str = "none") -> Iterator[Server]:
+    """``ketaclinic demo-seed`` then ``ketaclinic serve`` on a free port (a subprocess),
+    SQLite in ``tmp``; MFA required for ``mfa_required_roles`` (comma-separated or none)."""
     url = f"sqlite:///{tmp / 'clinic.db'}"
     env = {
         **os.environ,
         "KETACLINIC_SECRET_KEY": secrets.token_urlsafe(48),
         "KETACLINIC_PASSWORD_HASH_PROFILE": "test-only-cheap",
         "KETACLINIC_SQLITE_SYNCHRONOUS": "NORMAL",
-        "KETACLINIC_MFA_REQUIRED_ROLES": "none",  # test logins use passwords (see test_mfa)
+        "KETACLINIC_MFA_REQUIRED_ROLES": mfa_required_roles,
     }
     creds = tmp / "creds.json"
     subprocess.run(
@@ -179,6 +180,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The shared demo server; test logins use passwords (MFA off; see test_browser_mfa)."""
+    with serve_demo(tmp_path_factory.mktemp("clinic")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

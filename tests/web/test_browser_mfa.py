@@ -6,68 +6,23 @@ demo server of conftest.py runs with MFA off.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from ketaclinic.clinic import totp
-from tests.web.conftest import TABLET, Server, _cli, _free_port, expect
+from tests.web.conftest import TABLET, Server, expect, serve_demo
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def mfa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("mfa-clinic")
-    url = f"sqlite:///{tmp / 'clinic.db'}"
-    env = {
-        **os.environ,
-        "KETACLINIC_SECRET_KEY": secrets.token_urlsafe(48),
-        "KETACLINIC_PASSWORD_HASH_PROFILE": "test-only-cheap",
-        "KETACLINIC_SQLITE_SYNCHRONOUS": "NORMAL",
-        "KETACLINIC_MFA_REQUIRED_ROLES": "front_desk",
-    }
-    creds = tmp / "creds.json"
-    subprocess.run(
-        [*_cli(), "demo-seed", "--database-url", url, "--credentials-file", str(creds)],
-        env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    info = json.loads(creds.read_text())
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*_cli(), "serve", "--database-url", url, "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {(tmp / 'server.log').read_text()}")
-        time.sleep(0.2)
-    try:
-        yield Server(base, info["logins"], info["device_tokens"], info["active_session_id"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with serve_demo(tmp_path_factory.mktemp("mfa-clinic"), mfa_required_roles="front_desk") as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ketaclinic.errors import InputError
+from ketaclinic.pk import tci_types
 from ketaclinic.pk.linear import Input, discretize, solve
 from ketaclinic.pk.model import Individual, PKModel
 from ketaclinic.pk.patient import Patient
@@ -56,16 +57,8 @@ from ketaclinic.pk.tci_types import (
 )
 from ketaclinic.units import MG_PER_L_TO_NG_PER_ML
 
-__all__ = [
-    "MAX_TARGET_NG_PER_ML",
-    "SITES",
-    "UPDATE_S_RANGE",
-    "EffectBolus",
-    "PumpLimits",
-    "Site",
-    "TCIResult",
-    "TargetSchedule",
-    "TargetStep",
+__all__ = [  # the types of tci_types, re-exported, and the algorithms
+    *tci_types.__all__,
     "effect_site_bolus",
     "iv_entry",
     "run_tci",
