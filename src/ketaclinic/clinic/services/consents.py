@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import schemas_screening as s
 from ketaclinic.clinic.services.context import Ctx
-from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
-from ketaclinic.clinic.tables import StaffUser, TreatmentCourse
+from ketaclinic.clinic.services.courses import load_course
+from ketaclinic.clinic.services.errors import ServiceError, conflict
+from ketaclinic.clinic.tables import StaffUser
 from ketaclinic.clinic.tables_screening import ConsentForm, ConsentRecord
 
 __all__ = [
@@ -89,17 +90,10 @@ def list_forms(ctx: Ctx) -> list[ConsentForm]:
     )
 
 
-def _course(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
-    row = ctx.db.get(TreatmentCourse, course_id)
-    if row is None:
-        raise not_found("course", course_id)
-    return row
-
-
 def record_consent(ctx: Ctx, course_id: uuid.UUID, body: s.ConsentCreate) -> ConsentRecord:
     """Record a signed consent to the current version of a form, witnessed by a staff user."""
     ctx.require("consent.record")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     current = current_forms(ctx.db).get(body.form_id)
     if current is None:
         raise ServiceError(
@@ -153,7 +147,7 @@ def record_consent(ctx: Ctx, course_id: uuid.UUID, body: s.ConsentCreate) -> Con
 def consent_status(ctx: Ctx, course_id: uuid.UUID) -> s.ConsentStatus:
     """The course's consents (each marked current or superseded) and what is missing."""
     ctx.require("consent.read")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     missing, rows = _missing(ctx.db, course.id)
     forms = current_forms(ctx.db)
     ctx.audit("R", "consent.list", f"TreatmentCourse/{course.id}/consents", course.patient_id)

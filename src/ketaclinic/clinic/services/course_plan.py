@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from ketaclinic.clinic import schemas_screening as s
 from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.courses import load_course
 from ketaclinic.clinic.services.errors import not_found
 from ketaclinic.clinic.services.patients import check_if_match
-from ketaclinic.clinic.tables import TreatmentCourse
 from ketaclinic.clinic.tables_screening import CourseAppointment, CourseGoal
 
 __all__ = [
@@ -24,16 +24,9 @@ __all__ = [
 ]
 
 
-def _course(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
-    row = ctx.db.get(TreatmentCourse, course_id)
-    if row is None:
-        raise not_found("course", course_id)
-    return row
-
-
 def add_appointment(ctx: Ctx, course_id: uuid.UUID, body: s.AppointmentCreate) -> CourseAppointment:
     ctx.require("plan.write")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     row = CourseAppointment(course_id=course.id, created_by=ctx.principal.id, **body.model_dump())
     ctx.db.add(row)
     ctx.db.flush()
@@ -44,7 +37,7 @@ def add_appointment(ctx: Ctx, course_id: uuid.UUID, body: s.AppointmentCreate) -
 
 def list_appointments(ctx: Ctx, course_id: uuid.UUID) -> list[CourseAppointment]:
     ctx.require("plan.read")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     rows = list(
         ctx.db.scalars(
             select(CourseAppointment)
@@ -61,7 +54,7 @@ def list_appointments(ctx: Ctx, course_id: uuid.UUID) -> list[CourseAppointment]
 
 def add_goal(ctx: Ctx, course_id: uuid.UUID, body: s.GoalCreate) -> CourseGoal:
     ctx.require("plan.write")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     row = CourseGoal(course_id=course.id, created_by=ctx.principal.id, **body.model_dump())
     ctx.db.add(row)
     ctx.db.flush()
@@ -72,7 +65,7 @@ def add_goal(ctx: Ctx, course_id: uuid.UUID, body: s.GoalCreate) -> CourseGoal:
 
 def list_goals(ctx: Ctx, course_id: uuid.UUID) -> list[CourseGoal]:
     ctx.require("plan.read")
-    course = _course(ctx, course_id)
+    course = load_course(ctx, course_id)
     rows = list(
         ctx.db.scalars(
             select(CourseGoal)
@@ -94,7 +87,7 @@ def update_appointment(
     if row is None:
         raise not_found("appointment", appointment_id)
     check_if_match(if_match, row.version)
-    course = _course(ctx, row.course_id)
+    course = load_course(ctx, row.course_id)
     row.status = body.status
     row.version += 1
     ctx.audit("U", "appointment.update", f"CourseAppointment/{row.id}", course.patient_id)
@@ -111,7 +104,7 @@ def update_goal(
     if row is None:
         raise not_found("goal", goal_id)
     check_if_match(if_match, row.version)
-    course = _course(ctx, row.course_id)
+    course = load_course(ctx, row.course_id)
     row.status = body.status
     row.version += 1
     ctx.audit("U", "goal.update", f"CourseGoal/{row.id}", course.patient_id)

@@ -19,7 +19,14 @@ from ketaclinic.clinic.tables import TreatmentCourse
 from ketaclinic.dosing import default_library
 from ketaclinic.errors import NotFoundError
 
-__all__ = ["PHASES_NEXT", "create_course", "get_course", "list_courses", "update_course"]
+__all__ = [
+    "PHASES_NEXT",
+    "create_course",
+    "get_course",
+    "list_courses",
+    "load_course",
+    "update_course",
+]
 
 PHASES_NEXT = {
     "induction": ("maintenance", "completed", "stopped"),
@@ -56,7 +63,8 @@ def create_course(ctx: Ctx, patient_id: uuid.UUID, body: schemas.CourseCreate) -
     return row
 
 
-def _load(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
+def load_course(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
+    """The course or 404 (no permission check, no audit: the caller does both)."""
     row = ctx.db.get(TreatmentCourse, course_id)
     if row is None:
         raise not_found("course", course_id)
@@ -65,7 +73,7 @@ def _load(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
 
 def get_course(ctx: Ctx, course_id: uuid.UUID) -> TreatmentCourse:
     ctx.require("course.read")
-    row = _load(ctx, course_id)
+    row = load_course(ctx, course_id)
     ctx.audit("R", "course.read", f"TreatmentCourse/{row.id}", row.patient_id)
     ctx.db.commit()
     return row
@@ -91,7 +99,7 @@ def update_course(
 ) -> TreatmentCourse:
     """Change phase, plan or endpoint; needs If-Match; a phase may only move forward."""
     ctx.require("course.write")
-    row = _load(ctx, course_id)
+    row = load_course(ctx, course_id)
     check_if_match(if_match, row.version)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
