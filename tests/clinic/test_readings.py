@@ -220,3 +220,28 @@ def test_silent_feed_raises_a_technical_alert_and_a_reading_clears_it(
         row = db.get(Alert, raised[0].id)
         assert row is not None
         assert row.cleared_at is not None
+
+
+def test_a_long_session_lists_its_newest_readings_oldest_first(
+    clinic: Clinic, world: World
+) -> None:
+    """Past the list's limit the monitor must still see the latest reading (it once got the
+    first 500 and froze after 42 minutes of 5-s readings)."""
+    import uuid
+
+    from ketaclinic.clinic.services import readings as readings_service
+    from ketaclinic.clinic.services.context import Ctx, Principal
+
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    for k in range(6):
+        at = (t0 + timedelta(minutes=k)).isoformat()
+        body = reading(device_seq=k + 1, measured_at=at, hr_per_min=60 + k)
+        assert clinic.client.post(_url(world), json=body, headers=world.device()).status_code == 201
+    who = Principal(kind="user", id=clinic.users["nurse"], role="nurse", name="nurse")
+    with Session(clinic.engine) as db:
+        ctx = Ctx(db=db, principal=who, audit_key=SECRET.encode(), node_id="test", ip=None,
+                  clock=lambda: datetime.now(UTC))  # fmt: skip
+        rows = readings_service.list_readings(ctx, uuid.UUID(world.session_id), limit=4)
+        assert [r.hr_per_min for r in rows] == [62, 63, 64, 65]
+    listed = clinic.client.get(_url(world), headers=clinic.as_("nurse")).json()
+    assert [r["hr_per_min"] for r in listed] == [60, 61, 62, 63, 64, 65]

@@ -164,16 +164,19 @@ def post_reading(
 
 
 def list_readings(ctx: Ctx, session_id: uuid.UUID, *, limit: int = 500) -> list[VitalReading]:
+    """The session's newest ``limit`` readings, oldest first. The newest, not the first:
+    a monitor past ``limit`` readings (42 min at one every 5 s) must still see the latest."""
     ctx.require("reading.read")
     sess = load_session(ctx, session_id)
     rows = list(
         ctx.db.scalars(
             select(VitalReading)
             .where(VitalReading.session_id == sess.id)
-            .order_by(VitalReading.measured_at, VitalReading.id)
+            .order_by(VitalReading.measured_at.desc(), VitalReading.id.desc())
             .limit(limit)
         )
     )
+    rows.reverse()
     ctx.audit("R", "reading.list", f"TreatmentSession/{sess.id}/readings", sess.patient_id)
     ctx.db.commit()
     return rows
