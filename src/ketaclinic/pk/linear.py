@@ -222,13 +222,6 @@ def _moved(inputs: Sequence[Input], index: dict[int, int] | None) -> list[Input]
     return [Input(index[i.compartment], i.amount_mg, i.start_min, i.duration_min) for i in inputs]
 
 
-def _output_matrix(system: CompartmentSystem) -> NDArray[np.float64]:
-    c = np.zeros((len(system.outputs), len(system.compartments)))
-    for i, o in enumerate(system.outputs):
-        c[i, o.compartment] = 1.0 / o.volume_l
-    return c
-
-
 # --------------------------------------------------------------------------- public API
 
 

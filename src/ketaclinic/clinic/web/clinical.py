@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from ketaclinic.clinic.services.discharge import drug_of
+from ketaclinic.clinic.services.prediction import ESKETAMINE_MODEL
 from ketaclinic.dosing import Protocol, check_order, default_library
 from ketaclinic.errors import DomainError
-from ketaclinic.monitoring.discharge import DischargeRequest, evaluate_discharge, policy_for
+from ketaclinic.monitoring.discharge import policy_for
 from ketaclinic.monitoring.rules import DEFAULT_RULES, RuleSet
-from ketaclinic.monitoring.scales import modified_aldrete
-from ketaclinic.monitoring.vitals import VitalSigns
 from ketaclinic.pk.bands import BANDS, NO_ANTIDEPRESSANT_CR
 from ketaclinic.pk.models import DEFAULT_ADULT_MODEL, all_models, get_model
 from ketaclinic.pk.patient import Patient
@@ -28,13 +28,10 @@ from ketaclinic.pk.window import window_report
 
 __all__ = [
     "DEFAULT_PROTOCOL",
-    "ESKETAMINE_MODEL",
     "POPULATION_N",
     "bands_json",
     "catalog",
-    "discharge_json",
     "dose_check",
-    "drug_of",
     "model_for",
     "regimen_for",
     "rule_set_json",
@@ -45,7 +42,6 @@ __all__ = [
 #: The protocol assumed on the monitor while the service stores no signed order.
 DEFAULT_PROTOCOL = "depression-iv-40min"
 #: Esketamine protocols are simulated with Perez-Ruixo 2021 (the only esketamine set).
-ESKETAMINE_MODEL = "perez-ruixo-2021"
 #: Virtual patients behind the workbench's 5-95% band (seeded: reproducible).
 POPULATION_N = 200
 POPULATION_SEED = 20260101
@@ -114,11 +110,6 @@ def catalog() -> dict[str, Any]:
         "statement": NO_ANTIDEPRESSANT_CR,
         "thresholds": thresholds_json(),
     }
-
-
-def drug_of(p: Protocol) -> str:
-    """``"esketamine"`` or ``"ketamine"`` (the discharge policy's vocabulary)."""
-    return "esketamine" if "esketamine" in p.drug.lower() else "ketamine"
 
 
 def model_for(p: Protocol) -> str:
@@ -233,63 +224,6 @@ def _error(exc: Exception) -> dict[str, Any]:
         "field": getattr(exc, "field", None),
         "limit": getattr(exc, "limit", None),
         "source": None,
-    }
-
-
-def discharge_json(
-    *,
-    protocol: Protocol,
-    started_at: datetime | None,
-    now: datetime,
-    latest: VitalSigns | None,
-    escort_confirmed: bool,
-    signature: str | None,
-    aldrete: dict[str, int] | None,
-    moaas: int | None,
-) -> dict[str, Any]:
-    """The discharge checklist: every criterion, met or blocking (with its message)."""
-    drug = drug_of(protocol)
-    policy = policy_for(drug, protocol.route)  # type: ignore[arg-type]
-    if started_at is None:
-        return {
-            "allowed": False,
-            "criteria": [
-                {
-                    "criterion": "session-started",
-                    "met": False,
-                    "message": "the session has not started",
-                    "source": "",
-                }
-            ],
-            "earliest_at": None,
-            "min_monitoring_min": policy.min_monitoring_min,
-            "min_monitoring_source": policy.min_monitoring_source,
-        }
-    score = None if aldrete is None else modified_aldrete(**aldrete)
-    decision = evaluate_discharge(
-        DischargeRequest(
-            drug,  # type: ignore[arg-type]
-            protocol.route,
-            started_at,
-            max(now, started_at),
-            latest,
-            escort_confirmed=escort_confirmed,
-            clinician_signature=signature,
-            aldrete=score,
-            latest_moaas=moaas,
-        )
-    )
-    criteria = [
-        {"criterion": b.criterion, "met": False, "message": b.message, "source": b.source}
-        for b in decision.blocking
-    ] + [{"criterion": c, "met": True, "message": "met", "source": ""} for c in decision.met]
-    return {
-        "allowed": decision.allowed,
-        "criteria": criteria,
-        "aldrete_total": None if score is None else score.total,
-        "earliest_at": None if decision.earliest_at is None else decision.earliest_at.isoformat(),
-        "min_monitoring_min": policy.min_monitoring_min,
-        "min_monitoring_source": policy.min_monitoring_source,
     }
 
 

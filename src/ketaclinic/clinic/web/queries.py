@@ -12,16 +12,14 @@ from sqlalchemy import case, exists, func, select, union
 
 from ketaclinic.clinic.services.authz import allowed
 from ketaclinic.clinic.services.context import Ctx
+from ketaclinic.clinic.services.orders import latest_measurement
 from ketaclinic.clinic.tables import (
     Alert,
     Chair,
     Patient,
-    PatientMeasurement,
     TreatmentSession,
     VitalReading,
 )
-from ketaclinic.clinic.vitals import VITAL_NAMES
-from ketaclinic.monitoring.vitals import VitalSigns
 
 __all__ = [
     "DASHBOARD_TOP_ALERTS",
@@ -29,7 +27,6 @@ __all__ = [
     "alert_rates",
     "dashboard",
     "latest_measurement",
-    "latest_vitals",
     "patient_sessions",
     "schedule",
 ]
@@ -44,33 +41,6 @@ DASHBOARD_TOP_ALERTS = 20
 
 def _name(p: Patient) -> str:
     return f"{p.family_name}, {p.given_name}"
-
-
-def latest_measurement(ctx: Ctx, patient_id: uuid.UUID) -> dict[str, float | None]:
-    """Latest weight and height (each from its own latest measurement)."""
-    out: dict[str, float | None] = {"weight_kg": None, "height_cm": None}
-    for col in ("weight_kg", "height_cm"):
-        c = getattr(PatientMeasurement, col)
-        out[col] = ctx.db.scalar(
-            select(c)
-            .where(PatientMeasurement.patient_id == patient_id, c.is_not(None))
-            .order_by(PatientMeasurement.measured_at.desc())
-            .limit(1)
-        )
-    return out
-
-
-def latest_vitals(ctx: Ctx, session_id: uuid.UUID) -> VitalSigns | None:
-    """The latest reading of a session as domain vital signs."""
-    row = ctx.db.scalars(
-        select(VitalReading)
-        .where(VitalReading.session_id == session_id)
-        .order_by(VitalReading.measured_at.desc(), VitalReading.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return VitalSigns(measured_at=row.measured_at, **{n: getattr(row, n) for n in VITAL_NAMES})
 
 
 def _live_status(s: TreatmentSession, now: datetime, open_alerts: int) -> str:
