@@ -30,7 +30,7 @@ import scipy.sparse.csgraph
 from numpy.typing import NDArray
 
 from ketaclinic.pk.batch_build import Batch, Timing
-from ketaclinic.pk.linear import Input, solve
+from ketaclinic.pk.linear import Input, solve_detailed
 from ketaclinic.pk.model import CompartmentSystem, Output
 from ketaclinic.pk.quantiles import LogHistogram, scratch_size
 
@@ -318,9 +318,8 @@ def _exact_one(
     amounts: NDArray[np.float64],
     times: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], float]:
-    """One patient by the float64 solver: (outputs (n_out, T) mg/L, plasma AUC)."""
-    from ketaclinic.pk.simulate import exact_auc
-
+    """One patient by the float64 solver: (outputs (n_out, T) mg/L, plasma AUC), both
+    from one exact solve (the area over the output window, output 0 = plasma)."""
     k = a.shape[0]
     outs = tuple(
         Output(f"out{o}", int(np.flatnonzero(c[o])[0]), 1.0 / float(c[o][c[o] != 0][0]))
@@ -328,9 +327,8 @@ def _exact_one(
     )
     system = CompartmentSystem(tuple(f"x{i}" for i in range(k)), a, outs)
     inputs = [Input(j, float(amt), s, d) for (j, s, d), amt in zip(timing, amounts, strict=True)]
-    y, _ = solve(system, inputs, times)
-    auc = exact_auc(system, inputs, float(times[0]), float(times[-1]), output="out0")
-    return y, auc
+    sol = solve_detailed(system, inputs, times)
+    return sol.y, float(sol.auc[0])
 
 
 def _run_exact(
