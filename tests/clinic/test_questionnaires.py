@@ -297,7 +297,7 @@ def test_clinic_rates_with_wilson_intervals(clinic: Clinic) -> None:
         )
     )
     assert cp["groups"][0]["response"]["low"] < g["response"]["low"]
-    assert out["adverse_events"] is not None
+    assert out["adverse_events"] == []  # no adverse event was recorded in this test
     assert_error(
         clinic.client.get(
             f"{P}/analytics/outcomes?instrument_id=nope", headers=clinic.as_("nurse")
@@ -360,7 +360,7 @@ def test_adverse_event_rates_per_session(clinic: Clinic) -> None:
     lo, hi = poisson_interval(2, 4)
     assert (ae["low"], ae["high"]) == (pytest.approx(lo), pytest.approx(hi))
     assert (ae["sessions_with_event"]["successes"], ae["sessions_with_event"]["n"]) == (1, 4)
-    assert out["groups"] == [] or all(g["courses"] >= 0 for g in out["groups"])
+    assert out["groups"] == []  # no questionnaire was entered: no outcome groups
 
 
 def test_demo_seed_has_outcome_series(engine: Any) -> None:

@@ -1,7 +1,9 @@
 """Role x action matrix (function-level authorisation, OWASP API5).
 
 Least privilege: the admin manages accounts and the site but does not read clinical
-records; the auditor reads and verifies the audit log only; chair devices may only post
+records; the auditor reads and verifies the audit log and reads the compliance records
+(screening, consent, plan, medications, checklist, rule sets), but no readings, scores,
+orders or adverse events; chair devices may only post
 readings for their own chair (checked again per object in services/readings.py).
 """
 
