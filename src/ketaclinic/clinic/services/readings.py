@@ -28,7 +28,14 @@ from ketaclinic.clinic.vitals import VITAL_NAMES
 from ketaclinic.errors import InputError
 from ketaclinic.monitoring.vitals import VitalSigns
 
-__all__ = ["MAX_CLOCK_AHEAD", "Ingested", "list_alerts", "list_readings", "post_reading"]
+__all__ = [
+    "MAX_CLOCK_AHEAD",
+    "Ingested",
+    "list_alerts",
+    "list_readings",
+    "payload_digest",
+    "post_reading",
+]
 
 #: A device clock may run ahead of the server by at most this much (clock skew).
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
@@ -42,10 +49,15 @@ class Ingested:
     created: bool
 
 
-def _payload_hash(body: schemas.ReadingCreate) -> str:
-    data = body.model_dump(mode="json")
+def payload_digest(data: dict[str, object]) -> str:
+    """SHA-256 of a reading's canonical JSON (sorted keys, no spaces): the idempotency
+    fingerprint, shared with the batch path so that a retry replays across the two."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _payload_hash(body: schemas.ReadingCreate) -> str:
+    return payload_digest(body.model_dump(mode="json"))
 
 
 def _validate(body: schemas.ReadingCreate, ctx: Ctx) -> VitalSigns:

@@ -23,7 +23,6 @@ Semantics (see docs/clinic.md, "Batch upload"):
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from ketaclinic.clinic.schemas_readings_batch import ReadingBatchCreate
 from ketaclinic.clinic.services import alerting
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden
-from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD
+from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, payload_digest
 from ketaclinic.clinic.services.readings_store import insert_new
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.sessions import load_session
@@ -120,11 +119,7 @@ def payload_hashes(batch: ReadingBatchCreate) -> list[str]:
     """``readings._payload_hash`` of every reading, with one pydantic dump for the batch
     (the same canonical JSON, so a number first sent alone and retried in a batch, or the
     reverse, replays instead of conflicting)."""
-    dumps = json.dumps
-    return [
-        hashlib.sha256(dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        for d in _READINGS.dump_python(batch.readings, mode="json")
-    ]
+    return [payload_digest(d) for d in _READINGS.dump_python(batch.readings, mode="json")]
 
 
 def _new_ids(n: int) -> list[uuid.UUID]:
