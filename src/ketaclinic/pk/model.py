@@ -111,6 +111,17 @@ class EffectSite:
         return math.log(2) / self.ke0_per_min
 
     @property
+    def constructed_warning(self) -> str | None:
+        """The warning every result that uses this site carries when its ke0 is
+        constructed (None for a measured one)."""
+        if self.kind != "constructed":
+            return None
+        return (
+            f"effect site {self.id} uses a CONSTRUCTED ke0 ({self.ke0_per_min:g} /min, "
+            f"{self.source}); it is not a measured value"
+        )
+
+    @property
     def label(self) -> str:
         tag = "" if self.kind == "measured" else " (CONSTRUCTED, not measured)"
         return f"{self.id}: t1/2ke0 {self.half_life_min:.3g} min, {self.endpoint}{tag}"

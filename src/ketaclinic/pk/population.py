@@ -371,11 +371,8 @@ def simulate_population(
         warnings.append(
             f"model {model.id} has no published IIV: variability reflects covariates only"
         )
-    if site is not None and site.kind == "constructed":
-        warnings.append(
-            f"effect site {site.id} uses a CONSTRUCTED ke0 ({site.ke0_per_min:g} /min, "
-            f"{site.source}); it is not a measured value"
-        )
+    if site is not None and site.constructed_warning:
+        warnings.append(site.constructed_warning)
     residual = _residual(model, residual_error, warnings)
     n_out = 1 if site is None else 2
     thr_mg = [x / MG_PER_L_TO_NG_PER_ML for x in thresholds]

@@ -108,11 +108,8 @@ def simulate(
         site = model.effect_site(None if effect_site in (None, True) else str(effect_site))
     ind, system = _individual(model, patient, params, site)
     inputs = expand_regimen(ind, regimen, model.id, models_by_route())
-    if site is not None and site.kind == "constructed":
-        warnings.append(
-            f"effect site {site.id} uses a CONSTRUCTED ke0 ({site.ke0_per_min:g} /min, "
-            f"{site.source}); it is not a measured value"
-        )
+    if site is not None and site.constructed_warning:
+        warnings.append(site.constructed_warning)
     sol = solve_detailed(
         system, inputs, default_times(regimen) if times is None else times, method=method
     )

@@ -238,11 +238,8 @@ def run_tci(
     if site != "plasma" and es is None:
         raise InputError.for_field("site", site, "'plasma' (model has no effect site)")
     system = base if es is None else base.with_effect_site(es)
-    if es is not None and es.kind == "constructed":
-        warnings.append(
-            f"effect site {es.id} uses a CONSTRUCTED ke0 ({es.ke0_per_min:g} /min, "
-            f"{es.source}); it is not a measured value"
-        )
+    if es is not None and es.constructed_warning:
+        warnings.append(es.constructed_warning)
     n = len(system.compartments)
     phi, psi = discretize(system.a, h)
     gamma = psi[:, central]
