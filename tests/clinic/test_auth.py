@@ -209,6 +209,69 @@ def test_matrix_covers_every_action() -> None:
     assert set(CALLS) == set(ACTIONS)
 
 
+#: The role matrix as reviewed (issue 4: admin, prescriber, nurse, front desk, auditor;
+#: least privilege, docs/clinic.md). test_role_matrix checks that the API enforces
+#: PERMISSIONS; this pins PERMISSIONS itself, so that a grant added or dropped in
+#: services/authz.py has to be made here too, on purpose.
+REVIEWED: dict[str, set[str]] = {
+    "staff.manage": {"admin"},
+    "staff.read": {"admin", "auditor"},
+    "site.manage": {"admin"},
+    "site.read": {"admin", "prescriber", "nurse", "front_desk", "auditor"},
+    "patient.read": {"prescriber", "nurse", "front_desk"},
+    "patient.write": {"prescriber", "nurse", "front_desk"},
+    "patient.measure": {"prescriber", "nurse"},
+    "course.read": {"prescriber", "nurse"},
+    "course.write": {"prescriber"},
+    "session.read": {"prescriber", "nurse", "front_desk"},
+    "session.schedule": {"admin", "prescriber", "nurse", "front_desk"},
+    "session.run": {"prescriber", "nurse"},
+    "reading.read": {"prescriber", "nurse"},
+    "reading.create": {"prescriber", "nurse", "device"},
+    "alert.read": {"prescriber", "nurse"},
+    "alert.ack": {"prescriber", "nurse"},
+    "screening.read": {"prescriber", "nurse", "auditor"},
+    "screening.write": {"prescriber", "nurse"},
+    "screening.override": {"prescriber"},
+    "consent.read": {"prescriber", "nurse", "front_desk", "auditor"},
+    "consent.record": {"prescriber", "nurse", "front_desk"},
+    "consent.form": {"admin", "prescriber"},
+    "plan.read": {"prescriber", "nurse", "auditor"},
+    "plan.write": {"prescriber", "nurse"},
+    "medication.read": {"prescriber", "nurse", "auditor"},
+    "medication.write": {"prescriber", "nurse"},
+    "order.read": {"prescriber", "nurse"},
+    "order.sign": {"prescriber"},
+    "administration.write": {"nurse"},
+    "score.read": {"prescriber", "nurse"},
+    "score.write": {"prescriber", "nurse"},
+    "adverse_event.read": {"prescriber", "nurse"},
+    "adverse_event.write": {"prescriber", "nurse"},
+    "discharge.check": {"prescriber", "nurse"},
+    "discharge.sign": {"prescriber", "nurse"},
+    "audit.read": {"auditor"},
+    "instrument.read": {"admin", "prescriber", "nurse", "front_desk", "auditor"},
+    "questionnaire.read": {"prescriber", "nurse"},
+    "questionnaire.write": {"prescriber", "nurse"},
+    "notification.read": {"prescriber", "nurse"},
+    "notification.ack": {"prescriber", "nurse"},
+    "analytics.read": {"prescriber", "nurse"},
+    "audit.verify": {"admin", "auditor"},
+    "checklist.read": {"prescriber", "nurse", "auditor"},
+    "checklist.record": {"nurse"},
+    "checklist.override": {"prescriber"},
+    "ruleset.read": {"admin", "prescriber", "nurse", "auditor"},
+    "ruleset.write": {"admin"},
+    "fhir.export": {"prescriber", "nurse"},
+    "breakglass.open": {"admin", "front_desk"},
+    "breakglass.review": {"admin", "auditor"},
+}
+
+
+def test_permissions_are_the_reviewed_matrix() -> None:
+    assert {a: set(r) for a, r in PERMISSIONS.items()} == REVIEWED
+
+
 @pytest.mark.parametrize("action", ACTIONS)
 def test_role_matrix(clinic: Clinic, action: str) -> None:
     world = build_world(clinic)
