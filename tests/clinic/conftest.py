@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +31,10 @@ PG_ENV = "KETACLINIC_TEST_DATABASE_URL"
 SECRET = "test-" + "k3y" * 12 + "-abcdefghij"
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "prescriber", "nurse", "front_desk", "auditor")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tests.clinic.world import World
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -157,3 +161,11 @@ def assert_error(r: Any, status: int, *, field: str | None = None) -> dict[str, 
     if field is not None:
         assert err["field"] == field, err
     return err
+
+
+@pytest.fixture
+def world(clinic: Clinic) -> World:
+    """A location, two chairs with monitors, a patient and a session in progress."""
+    from tests.clinic.world import build_world  # world.py imports this module
+
+    return build_world(clinic)

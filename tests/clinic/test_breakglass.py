@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,7 @@ from ketaclinic.clinic import audit
 from ketaclinic.clinic.tables import AuditRecord
 from tests.clinic.calls_breakglass import REASON, open_grant
 from tests.clinic.conftest import SECRET, Clinic, assert_error, patient_body
-from tests.clinic.world import World, build_world
+from tests.clinic.world import World
 
 P = "/api/v1"
 
@@ -32,11 +31,6 @@ def _head(c: Clinic) -> int:
 
 def _chart(c: Clinic, w: World, h: dict[str, str], patient_id: str | None = None) -> Any:
     return c.client.get(f"{P}/patients/{patient_id or w.patient_id}/courses", headers=h)
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def test_break_glass_creates_high_audit_event(clinic: Clinic, world: World) -> None:

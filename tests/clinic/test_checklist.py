@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,14 +18,9 @@ from tests.clinic.calls_checklist import ESCORT, rule_edit
 from tests.clinic.calls_screening import consent_body, form
 from tests.clinic.conftest import Clinic, assert_error
 from tests.clinic.orders_world import measure, sign, start_body
-from tests.clinic.world import World, build_world, ok
+from tests.clinic.world import World, ok
 
 P = "/api/v1"
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def _ago(c: Clinic, hours: float) -> str:

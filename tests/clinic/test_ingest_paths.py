@@ -16,14 +16,9 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.tables import Alert, VitalReading
 from tests.clinic.conftest import Clinic
-from tests.clinic.world import World, build_world
+from tests.clinic.world import World
 
 T0 = datetime.now(UTC) - timedelta(minutes=30)
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def _reading(seq: int, **values: Any) -> dict[str, Any]:

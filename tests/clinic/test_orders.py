@@ -35,12 +35,7 @@ from tests.clinic.orders_world import (
     start_body,
     travel,
 )
-from tests.clinic.world import World, build_world, now_iso, ok
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
+from tests.clinic.world import World, now_iso, ok
 
 
 def _count(c: Clinic, table: Any) -> int:

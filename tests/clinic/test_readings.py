@@ -13,12 +13,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.tables import Alert, VitalReading
 from tests.clinic.conftest import SECRET, Clinic, assert_error
-from tests.clinic.world import World, build_world, reading
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
+from tests.clinic.world import World, reading
 
 
 def _url(w: World) -> str:

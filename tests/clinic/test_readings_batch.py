@@ -15,12 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinic.schemas_readings_batch import MAX_BATCH_READINGS
 from ketaclinic.clinic.tables import Alert, AuditRecord, VitalReading
 from tests.clinic.conftest import Clinic, assert_error
-from tests.clinic.world import World, build_world
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
+from tests.clinic.world import World
 
 
 def _url(w: World) -> str:

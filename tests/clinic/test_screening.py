@@ -15,12 +15,7 @@ from tests.clinic.calls_screening import (
     screening,
 )
 from tests.clinic.conftest import Clinic, assert_error
-from tests.clinic.world import World, build_world, now_iso
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
+from tests.clinic.world import World, now_iso
 
 
 def _session_on(c: Clinic, w: World, cid: str) -> tuple[str, str]:

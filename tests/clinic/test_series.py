@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,14 +13,9 @@ from ketaclinic.clinic.tables import Chair, TreatmentSession
 from ketaclinic.clinic.web.series import SLOT_MIN
 from tests.clinic.booking_race import race
 from tests.clinic.conftest import Clinic, assert_error
-from tests.clinic.world import World, build_world, ok
+from tests.clinic.world import World, ok
 
 P = "/api/v1"
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def _course(c: Clinic, w: World, planned: int = 6) -> str:

@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from ketaclinic.clinic.services.chair_booking import SLOT_MIN
 from ketaclinic.clinic.tables import AuditRecord, TreatmentSession
 from tests.clinic.booking_race import race
 from tests.clinic.conftest import Clinic, assert_error, patient_body
-from tests.clinic.world import World, build_world, ok
+from tests.clinic.world import World, ok
 
 P = "/api/v1"
 T0 = datetime.fromisoformat("2031-06-02T09:00:00+00:00")
@@ -28,11 +27,6 @@ COURSE = {
     "endpoint": "PHQ-9 response",
     "started_on": "2031-06-01",
 }
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def _when(t: datetime) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,14 +16,9 @@ from ketaclinic.monitoring.rules import DEFAULT_RULES, FEED_INTERVAL_SOURCE
 from tests.clinic.calls_checklist import rule_edit
 from tests.clinic.conftest import SECRET, Clinic, assert_error
 from tests.clinic.orders_world import PROTOCOL, measure, sign
-from tests.clinic.world import World, build_world, now_iso, ok
+from tests.clinic.world import World, now_iso, ok
 
 P = "/api/v1"
-
-
-@pytest.fixture
-def world(clinic: Clinic) -> World:
-    return build_world(clinic)
 
 
 def _lines(out: dict[str, Any]) -> list[tuple[str, float, str]]:
