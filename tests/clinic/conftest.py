@@ -151,7 +151,9 @@ def assert_error(r: Any, status: int, *, field: str | None = None) -> dict[str, 
     """The one error shape: status, code, message, field, value, unit, limit, errors."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
-    err = r.json()["error"]
+    body = r.json()
+    assert set(body) == {"error"}
+    err = body["error"]
     assert set(err) == {"status", "code", "message", "field", "value", "unit", "limit", "errors"}
     assert err["status"] == status
     assert isinstance(err["code"], str)

@@ -21,6 +21,7 @@ from ketaclinic.clinic.security import hasher
 from ketaclinic.clinic.services.demo import DemoClinic, seed_demo
 from ketaclinic.clinic.settings import Settings
 from ketaclinic.clinic.tables import AuditRecord, Patient
+from tests.clinic.conftest import assert_error
 
 SECRET = "web-" + "z9q" * 12 + "-abcdefghij"
 P = "/api/v1"
@@ -75,16 +76,6 @@ def world(tmp_path: Any) -> Iterator[World]:
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(client, demo, engine, {})
     engine.dispose()
-
-
-def _error(r: Any, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"}
-    assert {"status", "code", "message", "field", "value", "unit", "limit", "errors"} <= set(
-        body["error"]
-    )
-    return dict(body["error"])
 
 
 def test_every_ui_patient_data_route_writes_an_audit_record(world: World) -> None:
@@ -202,8 +193,10 @@ def test_orderable_sessions_soonest_first_and_who_may_list_them(world: World) ->
     listed = world.client.get(url, headers=doctor).json()
     assert [s["id"] for s in listed] == [world.demo.active_session_id, booked[1]]
     # order.read: prescriber and nurse
-    assert _error(world.client.get(url, headers=world.h("desk.lee")), 403)["code"] == "forbidden"
-    _error(
+    assert (
+        assert_error(world.client.get(url, headers=world.h("desk.lee")), 403)["code"] == "forbidden"
+    )
+    assert_error(
         world.client.get(f"{P}/ui/patients/{uuid.uuid4()}/orderable-sessions", headers=doctor), 404
     )
 
@@ -214,8 +207,8 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
     sid, doctor = world.demo.active_session_id, world.h("dr.ross")
     url = f"{P}/sessions/{sid}/orders"
     body = {"protocol_id": "depression-iv-40min", "dose_mg_per_kg": 0.9}
-    e = _error(world.client.post(url, json=body, headers=world.h("nurse.kim")), 403)
-    e = _error(world.client.post(url, json=body, headers=doctor), 422)
+    e = assert_error(world.client.post(url, json=body, headers=world.h("nurse.kim")), 403)
+    e = assert_error(world.client.post(url, json=body, headers=doctor), 422)
     assert e["field"] == "dose_mg_per_kg"
     assert "needs a reason and a second clinician" in e["message"]
     wrong = {
@@ -226,7 +219,7 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
             "second_password": "wrong password",
         },
     }
-    e = _error(world.client.post(url, json=wrong, headers=doctor), 422)
+    e = assert_error(world.client.post(url, json=wrong, headers=doctor), 422)
     assert e["field"] == "body.override.second_username"
     desk = {
         **body,
@@ -236,10 +229,10 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
             "second_password": world.demo.logins["desk.lee"],
         },
     }
-    e = _error(world.client.post(url, json=desk, headers=doctor), 422)
+    e = assert_error(world.client.post(url, json=desk, headers=doctor), 422)
     assert "prescriber or nurse" in e["message"]
     hard = {**body, "dose_mg_per_kg": 1.2}
-    e = _error(world.client.post(url, json=hard, headers=doctor), 422)
+    e = assert_error(world.client.post(url, json=hard, headers=doctor), 422)
     assert e["field"] == "dose_mg_per_kg"
     assert "hard limit" in e["message"]
     assert world.client.get(url, headers=doctor).json() == []  # nothing stored by a refusal
@@ -264,7 +257,7 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
     gone = {"protocol_id": "depression-iv-40min", "weight_kg": 70, "dose_mg_per_kg": 0.5}
     r = world.client.post(f"{P}/ui/orders/sign", json=gone, headers=doctor)
     assert r.status_code in {404, 405}
-    e = _error(
+    e = assert_error(
         world.client.post(
             f"{P}/ui/orders/check",
             json={"protocol_id": "nope", "weight_kg": 70},
@@ -272,8 +265,8 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
         ),
         404,
     )
-    e = _error(world.client.get(f"{P}/ui/dashboard"), 401)
-    e = _error(
+    e = assert_error(world.client.get(f"{P}/ui/dashboard"), 401)
+    e = assert_error(
         world.client.post(
             f"{P}/ui/orders/check",
             json={"protocol_id": "depression-iv-40min", "weight_kg": True},
@@ -287,7 +280,7 @@ def test_signed_orders_are_stored_on_a_session_with_every_refusal_shaped(world: 
 def test_discharge_gate_refuses_then_completes(world: World) -> None:
     sid = world.demo.active_session_id
     nurse = world.h("nurse.kim")
-    e = _error(
+    e = assert_error(
         world.client.post(
             f"{P}/ui/sessions/{sid}/discharge",
             json={"sign": True},
@@ -318,7 +311,7 @@ def test_discharge_gate_refuses_then_completes(world: World) -> None:
     assert chk.json()["allowed"] is True
     assert chk.json()["aldrete_total"] == 9
     low = {**body, "aldrete": {**body["aldrete"], "oxygen_saturation": 0}}  # 8 < 9 (Aldrete 1995)
-    e = _error(
+    e = assert_error(
         world.client.post(
             f"{P}/ui/sessions/{sid}/discharge", json=low, headers={**nurse, "If-Match": '"2"'}
         ),
@@ -326,7 +319,7 @@ def test_discharge_gate_refuses_then_completes(world: World) -> None:
     )
     assert e["field"] == "modified-aldrete"
     version = world.client.get(f"{P}/sessions/{sid}", headers=nurse).headers["ETag"]
-    _error(
+    assert_error(
         world.client.post(
             f"{P}/ui/sessions/{sid}/discharge", json=body, headers={**nurse, "If-Match": '"999"'}
         ),
@@ -337,7 +330,7 @@ def test_discharge_gate_refuses_then_completes(world: World) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["session"]["status"] == "completed"
-    _error(world.client.get(f"{P}/ui/sessions/{uuid.uuid4()}/overview", headers=nurse), 404)
+    assert_error(world.client.get(f"{P}/ui/sessions/{uuid.uuid4()}/overview", headers=nurse), 404)
 
 
 def test_simulate_window_report_and_statement(world: World) -> None:
@@ -385,7 +378,7 @@ def test_series_books_a_course_and_refuses_a_clash(world: World) -> None:
                    "2031-03-10T09:00", "2031-03-12T09:00", "2031-03-14T09:00"]  # fmt: skip
     assert world.audit_count() >= before + 6  # one session.create record each
     # the plan is full: six planned, six booked
-    full = _error(
+    full = assert_error(
         world.client.post(f"{P}/ui/series", json={**body, "day_offsets": [20]}, headers=desk), 409
     )
     assert "at most 0" in full["message"]
@@ -399,7 +392,7 @@ def test_series_books_a_course_and_refuses_a_clash(world: World) -> None:
     clash = {**body, "course_id": other.json()["id"], "first_at": "2031-03-10T10:30:00Z",
              "day_offsets": [0, 1]}  # fmt: skip
     before = world.audit_count()
-    err = _error(world.client.post(f"{P}/ui/series", json=clash, headers=desk), 409)
+    err = assert_error(world.client.post(f"{P}/ui/series", json=clash, headers=desk), 409)
     assert err["message"].startswith(f"{chair['label']} is already booked at 2031-03-10 09:00 UTC")
     assert world.audit_count() == before
     # 120 min after it is free
