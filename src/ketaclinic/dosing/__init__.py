@@ -19,6 +19,7 @@ from __future__ import annotations
 from ketaclinic.dosing.calculator import DeviceDose, DoseResult, calculate, check_order
 from ketaclinic.dosing.library import Protocol, ProtocolLibrary, default_library, load_library
 from ketaclinic.dosing.limits import Bound, LimitSpec, Override, Violation
+from ketaclinic.dosing.protocol import is_esketamine_drug
 from ketaclinic.dosing.weight import DosingWeight, WeightPolicy, dosing_weight
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "check_order",
     "default_library",
     "dosing_weight",
+    "is_esketamine_drug",
     "load_library",
 ]

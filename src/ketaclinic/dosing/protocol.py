@@ -20,12 +20,31 @@ from ketaclinic.dosing.limits import Basis, Bound, LimitSpec
 from ketaclinic.dosing.weight import WeightPolicy
 from ketaclinic.errors import InputError
 
-__all__ = ["CONCENTRATION_RATIO_MAX", "ROUTES", "Device", "DoseBasis", "Phase", "Protocol"]
+__all__ = [
+    "CONCENTRATION_RATIO_MAX",
+    "ROUTES",
+    "Device",
+    "DoseBasis",
+    "Phase",
+    "Protocol",
+    "is_esketamine_drug",
+]
 
 DoseBasis = Literal["mg_per_kg", "mg"]
 ROUTES = ("iv-infusion", "im", "sublingual", "oral", "intranasal")
 #: Standard concentrations within one protocol differ by less than this factor.
 CONCENTRATION_RATIO_MAX = 10.0
+
+
+def is_esketamine_drug(drug: str) -> bool:
+    """Whether a drug name is esketamine (S-ketamine alone), as opposed to racemic
+    ketamine: the one rule for the 2-h esketamine monitoring minimum, the REMS checklist
+    item, the PK model and the exported medication.
+
+    >>> is_esketamine_drug("esketamine"), is_esketamine_drug("racemic ketamine")
+    (True, False)
+    """
+    return "esketamine" in drug.lower()
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,11 @@ class Protocol:
     first_session_source: str = ""
     schedule: tuple[Phase, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def esketamine(self) -> bool:
+        """Whether this protocol gives esketamine (:func:`is_esketamine_drug`)."""
+        return is_esketamine_drug(self.drug)
 
     def __post_init__(self) -> None:
         where = self.ref

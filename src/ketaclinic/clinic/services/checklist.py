@@ -98,7 +98,7 @@ def is_esketamine(protocol_id: str | None) -> bool:
     if protocol_id is None:
         return False
     try:
-        return default_library().get(protocol_id).drug == "esketamine"
+        return default_library().get(protocol_id).esketamine
     except DomainError:
         return protocol_id.startswith("esketamine")
 

@@ -39,7 +39,7 @@ __all__ = ["check", "discharge", "drug_of", "evaluate", "latest_vitals"]
 
 def drug_of(p: Protocol) -> str:
     """``"esketamine"`` or ``"ketamine"`` (the discharge policy's vocabulary)."""
-    return "esketamine" if "esketamine" in p.drug.lower() else "ketamine"
+    return "esketamine" if p.esketamine else "ketamine"
 
 
 def latest_vitals(ctx: Ctx, session_id: uuid.UUID) -> VitalSigns | None:

@@ -20,6 +20,7 @@ from ketaclinic.clinic.services.orders import signed_order
 from ketaclinic.clinic.services.sessions import load_session
 from ketaclinic.clinic.tables import Patient
 from ketaclinic.clinic.tables_orders import DoseAdministration, DoseOrder
+from ketaclinic.dosing import is_esketamine_drug
 from ketaclinic.pk.models import DEFAULT_ADULT_MODEL, get_model
 from ketaclinic.pk.patient import Patient as PkPatient
 from ketaclinic.pk.regimen import Dose, Regimen
@@ -37,7 +38,7 @@ _GRID_STEP_MIN = 1.0
 
 def model_id_for(order: DoseOrder) -> str:
     drug = json.loads(order.result_json).get("drug", "")
-    return ESKETAMINE_MODEL if "esketamine" in str(drug).lower() else DEFAULT_ADULT_MODEL
+    return ESKETAMINE_MODEL if is_esketamine_drug(str(drug)) else DEFAULT_ADULT_MODEL
 
 
 def regimen_of(
