@@ -129,17 +129,14 @@ def simulate(body: SimulateIn, caller: Caller) -> dict[str, Any]:
             "height_cm": body.patient.height_cm,
             "sex": body.patient.sex,
         }
-        check = clinical.dose_check(body.protocol_id, body.patient.weight_kg, extra)
-        if check["order"] is None:
+        check, result = clinical.dose_check_result(body.protocol_id, body.patient.weight_kg, extra)
+        if result is None:
             r = check["refusal"]
             raise ServiceError(
                 422, "validation_error", r["message"], field=r["field"], limit=r["limit"]
             )
         order = check
         p = default_library().get(body.protocol_id)
-        from ketaclinic.dosing import check_order
-
-        result, _ = check_order(p, body.patient.weight_kg, **clinical._order_args(extra))
         regimen = clinical.regimen_for(result)
         model_id = body.model_id or clinical.model_for(p)
     else:
@@ -317,12 +314,9 @@ def session_overview(
     }
     if m["weight_kg"] is not None:
         args = {"height_cm": m["height_cm"], "sex": p.sex}
-        check = clinical.dose_check(proto.id, m["weight_kg"], args)
+        check, result = clinical.dose_check_result(proto.id, m["weight_kg"], args)
         plan["order"], plan["refusal"] = check["order"], check["refusal"]
-        if check["order"] is not None:
-            from ketaclinic.dosing import check_order
-
-            result, _ = check_order(proto, m["weight_kg"], **clinical._order_args(args))
+        if result is not None:
             pt = PkPatient(
                 weight_kg=m["weight_kg"],
                 age_years=min(age, 120),
@@ -334,8 +328,8 @@ def session_overview(
                 regimen=clinical.regimen_for(result),
                 patient=pt,
                 population=False,
+                window=False,
             )
-            sim.pop("window")
             plan["prediction"] = sim
             plan["end_min"] = result.end_min
     _signed_plan(ctx, s, plan)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ketaclinic.clinic.services.discharge import drug_of
 from ketaclinic.clinic.services.prediction import ESKETAMINE_MODEL
-from ketaclinic.dosing import Protocol, check_order, default_library
+from ketaclinic.dosing import DoseResult, Protocol, check_order, default_library
 from ketaclinic.errors import DomainError
 from ketaclinic.monitoring.discharge import policy_for
 from ketaclinic.monitoring.rules import DEFAULT_RULES, RuleSet
@@ -32,6 +32,7 @@ __all__ = [
     "bands_json",
     "catalog",
     "dose_check",
+    "dose_check_result",
     "model_for",
     "regimen_for",
     "rule_set_json",
@@ -165,11 +166,13 @@ def simulation_json(
     regimen: Regimen,
     patient: Patient,
     population: bool = True,
+    window: bool = True,
 ) -> dict[str, Any]:
-    """Curve, population band and the therapeutic-window report, as JSON."""
-    curve = _curve(model_id, regimen, patient, population)
-    report = window_report(get_model(model_id), regimen, patient).to_dict()
-    return {**curve, "window": report, "bands": bands_json(), "statement": NO_ANTIDEPRESSANT_CR}
+    """Curve, population band and (``window``) the therapeutic-window report, as JSON."""
+    out = {**_curve(model_id, regimen, patient, population)}
+    if window:
+        out["window"] = window_report(get_model(model_id), regimen, patient).to_dict()
+    return {**out, "bands": bands_json(), "statement": NO_ANTIDEPRESSANT_CR}
 
 
 def _order_args(body: dict[str, Any]) -> dict[str, Any]:
@@ -191,12 +194,20 @@ def dose_check(protocol_id: str, weight_kg: float, body: dict[str, Any]) -> dict
     ``status``: ``ok``, ``needs-override`` (soft limits only) or ``refused`` (a hard limit
     or an input error; ``refusal`` says why).
     """
+    return dose_check_result(protocol_id, weight_kg, body)[0]
+
+
+def dose_check_result(
+    protocol_id: str, weight_kg: float, body: dict[str, Any]
+) -> tuple[dict[str, Any], DoseResult | None]:
+    """:func:`dose_check` and the calculator's result (None when it refused an input),
+    for callers that go on to simulate the order."""
     p = default_library().get(protocol_id)
     base = {"protocol": p.to_dict()}
     try:
         result, violations = check_order(p, weight_kg, **_order_args(body))
     except DomainError as exc:  # input errors and the hard choices (concentration, devices)
-        return {**base, "status": "refused", "refusal": _error(exc), "order": None}
+        return {**base, "status": "refused", "refusal": _error(exc), "order": None}, None
     hard = [v for v in violations if v.severity == "hard"]
     soft = [v for v in violations if v.severity == "soft"]
     status = "refused" if hard else ("needs-override" if soft else "ok")
@@ -215,7 +226,7 @@ def dose_check(protocol_id: str, weight_kg: float, body: dict[str, Any]) -> dict
         "refusal": refusal,
         "order": result.to_dict(),
         "violations": [v.to_dict() for v in violations],
-    }
+    }, result
 
 
 def _error(exc: Exception) -> dict[str, Any]:
