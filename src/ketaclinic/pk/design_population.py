@@ -25,7 +25,12 @@ import numpy as np
 
 from ketaclinic.errors import InputError
 from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
-from ketaclinic.pk.covariates import ADULTS_ASSUMED, CovariateDistribution, draw_covariates
+from ketaclinic.pk.covariates import (
+    ADULTS_ASSUMED,
+    N_UNIFORMS,
+    CovariateDistribution,
+    draw_covariates,
+)
 from ketaclinic.pk.design import ExposureTarget, _Infusion
 from ketaclinic.pk.effect import OLOFSEN_2022_DISSOCIATION, PDModel, analyte_fraction
 from ketaclinic.pk.model import PKModel
@@ -150,7 +155,7 @@ def design_infusion_population(
     ce_limit = dissociation.concentration_for_fraction(f)  # analyte mg/L
     varied = _varied(model)
     rng = np.random.default_rng(seed)
-    u = rng.random((n, 3))
+    u = rng.random((n, N_UNIFORMS))
     eta = rng.standard_normal((n, len(varied)))
     cd = draw_covariates(covs, u)
     values = _individual_values(varied, eta @ _correlation_factor(model, varied).T)

@@ -240,7 +240,7 @@ def _evaluate(
     bounds.append(n_t)
     # On a uniform grid every segment shares one step h and block size: the exponentials
     # over a block, exp(lam c_j) and phi(lam, c_j), depend on the model and grid only.
-    grid = _block_grid(m, (float(t[-1]) - float(t[0])) / (n_t - 1), n_t) if uniform else None
+    grid = _block_grid(m, (float(t[-1]) - float(t[0])) / (n_t - 1)) if uniform else None
     for k, bk in enumerate(sched.b.tolist()):
         i0, i1 = bounds[k], bounds[k + 1]
         if i1 > i0:
@@ -262,7 +262,7 @@ class _BlockGrid:
 _BLOCK_GRIDS: dict[tuple[int, float, int], _BlockGrid] = {}
 
 
-def _block_grid(m: _Modes, h: float, n: int) -> _BlockGrid:
+def _block_grid(m: _Modes, h: float) -> _BlockGrid:
     size = _BLOCK
     key = (id(m), h, size)
     hit = _BLOCK_GRIDS.get(key)
@@ -301,7 +301,7 @@ def _segment(
     if grid is None and n >= _BLOCK_MIN:
         seg = steps[i0 : i1 - 1]
         if float(seg.max() - seg.min()) <= _UNIFORM_TOL * float(t[i1 - 1]):
-            grid = _block_grid(m, (float(t[i1 - 1]) - float(t[i0])) / (n - 1), n)
+            grid = _block_grid(m, (float(t[i1 - 1]) - float(t[i0])) / (n - 1))
     if grid is None or n < _BLOCK_MIN:
         s = t[i0:i1] - bk
         zs = np.exp(m.lam[:, None] * s)

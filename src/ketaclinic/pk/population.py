@@ -188,7 +188,7 @@ def _correlation_factor(model: PKModel, varied: Sequence[Parameter]) -> NDArray[
     model publishes no correlation): correlated etas are ``z @ L.T``."""
     index = {p.name: j for j, p in enumerate(varied)}
     corr = np.eye(len(varied))
-    for a, b, r in getattr(model, "iiv_correlations", ()):
+    for a, b, r in model.iiv_correlations:
         if a in index and b in index:
             corr[index[a], index[b]] = corr[index[b], index[a]] = float(r)
     try:
