@@ -43,6 +43,7 @@ __all__ = [
     "breaches",
     "evaluate",
     "ingest",
+    "is_default_interval",
 ]
 
 CONFIGURABLE_DEFAULT = (
@@ -214,6 +215,15 @@ DEFAULT_RULES = RuleSet(
         Threshold("rr_per_min", "above", 25, "low", _EHR_GUIDE, "S"),
     ),
 )
+
+
+def is_default_interval(expected_interval_min: float, silent_intervals: int) -> bool:
+    """Whether a silent-feed setting is the sourced default of :data:`DEFAULT_RULES`
+    (:data:`FEED_INTERVAL_SOURCE`) rather than a clinic's own choice."""
+    return (expected_interval_min, silent_intervals) == (
+        DEFAULT_RULES.expected_interval_min,
+        DEFAULT_RULES.silent_intervals,
+    )
 
 
 def breaches(rule_set: RuleSet, vitals: VitalSigns) -> tuple[Threshold, ...]:

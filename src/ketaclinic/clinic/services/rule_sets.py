@@ -133,11 +133,7 @@ def rule_set_public(row: MonitoringRuleSetRow) -> dict[str, Any]:
 
 def interval_source(row: MonitoringRuleSetRow) -> str:
     """Where the row's feed interval comes from: the sourced default, or the clinic's edit."""
-    d = m_rules.DEFAULT_RULES
-    if (row.expected_interval_min, row.silent_intervals) == (
-        d.expected_interval_min,
-        d.silent_intervals,
-    ):
+    if m_rules.is_default_interval(row.expected_interval_min, row.silent_intervals):
         return m_rules.FEED_INTERVAL_SOURCE
     return f"clinic: local decision, rule set version {row.version} ({row.change_reason})"
 

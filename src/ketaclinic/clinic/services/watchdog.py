@@ -26,7 +26,11 @@ from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.monitoring import alerts as m_alerts
 from ketaclinic.monitoring.alerts import stale_feed_alert
-from ketaclinic.monitoring.rules import DEFAULT_RULES, FEED_INTERVAL_SOURCE, RuleSet
+from ketaclinic.monitoring.rules import (
+    FEED_INTERVAL_SOURCE,
+    RuleSet,
+    is_default_interval,
+)
 
 __all__ = ["FEED_SILENT", "check_silent_feeds", "run_watchdog"]
 
@@ -128,11 +132,7 @@ def _raise(
 
 
 def _interval_source(rules: RuleSet) -> str:
-    d = DEFAULT_RULES
-    if (rules.expected_interval_min, rules.silent_intervals) == (
-        d.expected_interval_min,
-        d.silent_intervals,
-    ):
+    if is_default_interval(rules.expected_interval_min, rules.silent_intervals):
         return FEED_INTERVAL_SOURCE
     return f"clinic: local decision in rule set {rules.id}"
 
