@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -18,21 +16,9 @@ import typer
 
 from ketaclinic.cli.clinic import DbUrl, _engine, _settings
 from ketaclinic.errors import InputError
+from ketaclinic.interop.atomic import atomic_write
 
 __all__ = ["register"]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it (no half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -66,5 +52,6 @@ def register(app: typer.Typer) -> None:
         if out is None:
             typer.echo(text, nl=False)
             return
-        _write_atomically(out, text)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, text.encode("utf-8"))
         print(f"wrote {len(bundle['entry'])} resources to {out}", flush=True)

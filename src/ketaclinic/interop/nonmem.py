@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ketaclinic.errors import DomainError, InputError
+from ketaclinic.interop.atomic import atomic_write
 from ketaclinic.pk.patient import Patient
 from ketaclinic.pk.regimen import Dose, Regimen
 from ketaclinic.units import MG_PER_L_TO_NG_PER_ML
@@ -448,23 +448,11 @@ def to_nonmem_text(dataset: NonmemDataset | Sequence[Subject]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_nonmem(path: str | os.PathLike[str], dataset: NonmemDataset | Sequence[Subject]) -> None:
     """Write the dataset; the text is built (and validated) before anything is written, and
     the file appears whole or not at all."""
     text = to_nonmem_text(dataset)
-    _atomic_write(Path(path), text.encode("utf-8"))
+    atomic_write(Path(path), text.encode("utf-8"))
 
 
 def plot_predicted_vs_observed(
