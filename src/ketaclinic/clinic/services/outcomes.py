@@ -11,11 +11,9 @@ Analytics use ``ketaclinic.instruments.analytics``: one :class:`CourseRecord` pe
 with a baseline on the requested instrument; days are counted from the baseline
 administration. Boosters are not yet recorded by the service, so durability is the time
 from first response to relapse (a follow-up no longer meeting the response rule).
-Adverse-event rates come from the ``adverse_events`` table of revision 0006 (read with
-plain SQL, so this module does not depend on that revision's ORM module): events per
-completed session of a course (Poisson 95% CI) and the proportion of sessions with at
-least one event (Wilson 95% CI), by indication and protocol. When that table is absent
-``adverse_events`` is None and the note says why.
+Adverse-event rates: events per completed session of a course (Poisson 95% CI) and the
+proportion of sessions with at least one event (Wilson 95% CI), by indication and
+protocol.
 """
 
 from __future__ import annotations
@@ -25,12 +23,13 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.patients import load_patient
 from ketaclinic.clinic.services.questionnaires import lookup_instrument
 from ketaclinic.clinic.tables import TreatmentCourse, TreatmentSession
+from ketaclinic.clinic.tables_orders import AdverseEvent
 from ketaclinic.clinic.tables_questionnaires import QuestionnaireResponse
 from ketaclinic.instruments import (
     AdverseEventRecord,
@@ -196,10 +195,7 @@ def _km(events: list[Any]) -> dict[str, Any]:
     return {"n": len(obs), "events": sum(e.event for e in obs), "median_days": km.median_days}
 
 
-def _ae_rates(ctx: Ctx) -> list[dict[str, Any]] | None:
-    conn = ctx.db.connection()
-    if "adverse_events" not in inspect(conn).get_table_names():
-        return None
+def _ae_rates(ctx: Ctx) -> list[dict[str, Any]]:
     sessions = ctx.db.execute(
         select(TreatmentSession.id, TreatmentCourse.indication, TreatmentCourse.protocol_id)
         .join(TreatmentCourse, TreatmentCourse.id == TreatmentSession.course_id)
@@ -207,12 +203,18 @@ def _ae_rates(ctx: Ctx) -> list[dict[str, Any]] | None:
     ).all()
     records = [SessionRecord(str(sid), ind, proto) for sid, ind, proto in sessions]
     known = {r.session_id for r in records}
-    # raw rows: SQLite returns the UUID as 32 hex digits, PostgreSQL as a UUID
-    raw = conn.execute(text("SELECT session_id, event_type, severity, serious FROM adverse_events"))
+    rows = ctx.db.execute(
+        select(
+            AdverseEvent.session_id,
+            AdverseEvent.event_type,
+            AdverseEvent.severity,
+            AdverseEvent.serious,
+        )
+    )
     events = [
-        AdverseEventRecord(sid, etype, sev, bool(ser))
-        for sid, etype, sev, ser in ((str(uuid.UUID(str(r[0]))), *r[1:]) for r in raw)
-        if sid in known
+        AdverseEventRecord(str(sid), etype, sev, bool(ser))
+        for sid, etype, sev, ser in rows
+        if str(sid) in known
     ]
     return [
         {
@@ -270,7 +272,5 @@ def clinic_outcomes(
         "adverse_events_note": (
             "events per completed course session (Poisson 95% CI); sessions with >= 1 event "
             "(Wilson 95% CI)"
-            if ae is not None
-            else "adverse-event rates left out: revision 0006 (adverse events) is not present"
         ),
     }
