@@ -38,7 +38,10 @@ __all__ = [
     "public",
 ]
 
-#: trial outcomes that count as a failed trial for the TRD definition
+#: trial outcomes that count as a failed trial for the TRD definition ("failure of >= 2
+#: adequate antidepressant trials", clinical-practice sheet [S20][S44c], which does not
+#: define failure). Counting a partial response as a failure is a local convention,
+#: UNVERIFIED; a prescriber's override covers a case it gets wrong.
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
 
 
