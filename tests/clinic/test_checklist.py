@@ -115,7 +115,9 @@ def test_checklist_gates_the_administration(clinic: Clinic, world: World) -> Non
     ok(r, 201)
     events = _audit_events(clinic)
     assert events.count("checklist.record") == 5
-    assert events.count("checklist.read") == 2
+    # Two identical reads by one nurse within the audit read window: one record
+    # (clinic/audit_reads.py); test_audit_reads.py covers the window itself.
+    assert events.count("checklist.read") == 1
     assert "administration.start" in events
 
 

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     break_glass_max_min : float
         Longest emergency ("break-glass") access a user can open, min. 60 is a local
         default, not a figure from HIPAA 45 CFR 164.312(a)(2)(ii), which sets no duration.
+    audit_read_window_s : float
+        A read repeating one recorded less than this many seconds ago (same user, address,
+        event and resource) is not recorded again: the monitor's once-a-second polls write
+        one record per 5 min, not 7,200 an hour. 0 records every read. 300 is a local
+        default; HIPAA 45 CFR 164.312(b) sets no granularity (clinic/audit_reads.py).
     """
 
     model_config = SettingsConfigDict(env_prefix="KETACLINIC_", frozen=True, extra="ignore")
@@ -75,6 +80,7 @@ class Settings(BaseSettings):
     node_id: str = Field(default="ketaclinic", min_length=1, max_length=64)
     mfa_required_roles: str = ",".join(STAFF_ROLES)
     break_glass_max_min: float = Field(default=60.0, ge=5, le=24 * 60)
+    audit_read_window_s: float = Field(default=300.0, ge=0, le=3600)
 
     @field_validator("mfa_required_roles")
     @classmethod

@@ -17,6 +17,7 @@ from ketaclinic.clinic.api import (
 )
 from ketaclinic.clinic.api.errors import install_error_handlers
 from ketaclinic.clinic.api.writer import lifespan as writer_lifespan
+from ketaclinic.clinic.audit_reads import ReadLog
 from ketaclinic.clinic.db import make_engine, make_sessionmaker
 from ketaclinic.clinic.security import hasher
 from ketaclinic.clinic.services.auth import SessionPolicy
@@ -65,6 +66,10 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock
+    app.state.audit_reads = None  # every read recorded (KETACLINIC_AUDIT_READ_WINDOW_S=0)
+    if settings.audit_read_window_s > 0:
+        app.state.audit_reads = ReadLog(settings.audit_read_window_s)
+        app.state.audit_reads.install(app.state.sessionmaker)
     app.state.hasher = hasher(settings.argon2_params)
     app.state.session_policy = SessionPolicy(
         settings.session_idle_min, settings.session_absolute_min

@@ -69,6 +69,7 @@ def context_for(request: Request, db: Session, caller: Principal) -> Ctx:
         node_id=settings.node_id,
         ip=request.client.host if request.client else None,
         clock=request.app.state.clock,
+        reads=request.app.state.audit_reads,
     )
 
 

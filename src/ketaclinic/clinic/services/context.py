@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import audit
+from ketaclinic.clinic.audit_reads import ReadLog
 from ketaclinic.clinic.services.authz import BREAK_GLASS_ACTIONS, allowed
 from ketaclinic.clinic.services.errors import forbidden
 
@@ -52,6 +53,9 @@ class Ctx:
     clock: Callable[[], datetime]
     #: a chart-read action allowed only through a break-glass grant, pending the patient
     break_glass_action: str | None = None
+    #: repeated reads within its window are not recorded again (clinic/audit_reads.py);
+    #: None records every read
+    reads: ReadLog | None = None
 
     def require(self, action: str) -> None:
         """Refuse with 403 unless the caller's role may perform ``action``.
@@ -98,6 +102,14 @@ class Ctx:
                     f"role {self.principal.role} may not perform {pending}; the open "
                     "break-glass access covers one patient's chart, not this request"
                 )
+        if action == "R" and outcome == 0 and grant is None and self.reads is not None:
+            who = self.principal
+            key = (who.kind, str(who.id), self.ip, event_type, resource_ref,
+                   str(patient_id) if patient_id else None)  # fmt: skip
+            now = self.clock()
+            if self.reads.recorded_recently(key, now):
+                return
+            self.reads.stage(self.db, key, now)
         audit.append(
             self.db,
             key=self.audit_key,
