@@ -12,32 +12,16 @@ import uuid
 
 from sqlalchemy import select
 
+from ketaclinic.clinic.services import alert_rows
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import conflict, not_found
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.watchdog import FEED_SILENT
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
-from ketaclinic.monitoring import alerts as m_alerts
 from ketaclinic.monitoring import rules as m_rules
 from ketaclinic.monitoring.vitals import VitalSigns
 
 __all__ = ["acknowledge", "evaluate"]
-
-
-def _to_domain(row: Alert) -> m_alerts.Alert:
-    return m_alerts.Alert(
-        code=row.code,
-        condition=row.condition,
-        kind=row.kind,  # type: ignore[arg-type]
-        priority=row.priority,  # type: ignore[arg-type]
-        message=row.message,
-        raised_at=row.raised_at,
-        source=row.source,
-        field=row.field,  # type: ignore[arg-type]
-        value=row.value,
-        unit=row.unit,
-        limit=row.limit_value,
-    )
 
 
 def evaluate(
@@ -52,7 +36,7 @@ def evaluate(
         if row.condition == FEED_SILENT:
             row.cleared_at = now
     active = [r for r in active if r.condition != FEED_SILENT]
-    state = m_rules.AlarmState(tuple(_to_domain(r) for r in active))
+    state = m_rules.AlarmState(tuple(alert_rows.to_domain(r) for r in active))
     rule_set = rules_for_session(ctx.db, sess)  # the session protocol's current rule set
     new_state, raised = m_rules.ingest(rule_set, state, vitals, chair_id=str(sess.chair_id))
     keep = {(a.condition, a.code, a.raised_at) for a in new_state.active}
@@ -60,22 +44,7 @@ def evaluate(
         if (row.condition, row.code, row.raised_at) not in keep:
             row.cleared_at = now
     rows = [
-        Alert(
-            session_id=sess.id,
-            reading_id=reading.id,
-            code=a.code,
-            condition=a.condition,
-            kind=a.kind,
-            priority=a.priority,
-            message=a.message,
-            source=a.source,
-            field=a.field,
-            value=a.value,
-            unit=a.unit,
-            limit_value=a.limit,
-            raised_at=a.raised_at,
-            created_at=now,
-        )
+        alert_rows.to_row(a, session_id=sess.id, reading_id=reading.id, created_at=now)
         for a in raised
     ]
     ctx.db.add_all(rows)

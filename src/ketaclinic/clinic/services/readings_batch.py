@@ -34,7 +34,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from ketaclinic.clinic.db import READ_ONLY
 from ketaclinic.clinic.schemas import ReadingCreate
 from ketaclinic.clinic.schemas_readings_batch import ReadingBatchCreate
-from ketaclinic.clinic.services import alerting
+from ketaclinic.clinic.services import alert_rows
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden
 from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, payload_digest
@@ -42,7 +42,7 @@ from ketaclinic.clinic.services.readings_store import insert_new
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.sessions import load_session
 from ketaclinic.clinic.services.watchdog import FEED_SILENT
-from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading, new_id
+from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.clinic.vitals import VITAL_NAMES
 from ketaclinic.errors import InputError
 from ketaclinic.monitoring import rules as m_rules
@@ -199,7 +199,7 @@ def _evaluate_in_order(
     old = list(db.execute(_OPEN_ALERTS, {"sid": sess.id}))
     cleared = [r.id for r in old if r.condition == FEED_SILENT]  # a reading ends it
     live = {r.id: r for r in old if r.condition != FEED_SILENT}
-    state = m_rules.AlarmState(tuple(alerting._to_domain(r) for r in live.values()))  # type: ignore[arg-type]
+    state = m_rules.AlarmState(tuple(alert_rows.to_domain(r) for r in live.values()))  # type: ignore[arg-type]
     key_of: dict[tuple[object, ...], list[uuid.UUID]] = {}
     for aid, r in live.items():
         key_of.setdefault((r.condition, r.code, r.raised_at), []).append(aid)
@@ -216,15 +216,9 @@ def _evaluate_in_order(
                 else:
                     cleared.append(aid)
         rows = tuple(
-            Alert(
-                id=new_id(), session_id=sess.id, reading_id=reading_id, code=a.code,
-                condition=a.condition, kind=a.kind, priority=a.priority, message=a.message,
-                source=a.source, field=a.field, value=a.value, unit=a.unit,
-                limit_value=a.limit, raised_at=a.raised_at, created_at=now, cleared_at=None,
-                acknowledged_by=None, acknowledged_at=None,
-            )
+            alert_rows.to_row(a, session_id=sess.id, reading_id=reading_id, created_at=now)
             for a in raised
-        )  # fmt: skip
+        )
         for row in rows:
             made[row.id] = row
             key_of.setdefault((row.condition, row.code, row.raised_at), []).append(row.id)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.clinic import audit
 from ketaclinic.clinic.db import READ_ONLY
+from ketaclinic.clinic.services import alert_rows
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.monitoring import alerts as m_alerts
@@ -112,12 +113,10 @@ def _raise(
 ) -> list[Alert]:
     raised: list[Alert] = []
     for sess, rules, a in silent:
-        row = Alert(
-            session_id=sess.id, reading_id=None, code=a.code, condition=a.condition,
-            kind=a.kind, priority=a.priority, message=f"{a.message} (rule set {rules.id})",
+        row = alert_rows.to_row(
+            a, session_id=sess.id, reading_id=None, created_at=now,
+            message=f"{a.message} (rule set {rules.id})",
             source=f"{a.source}; interval: {_interval_source(rules)}",
-            field=None, value=a.value, unit=a.unit, limit_value=a.limit,
-            raised_at=a.raised_at, created_at=now,
         )  # fmt: skip
         db.add(row)
         db.flush()
