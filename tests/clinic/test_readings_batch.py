@@ -145,6 +145,12 @@ def test_bad_reading_is_422_naming_index_and_limit(clinic: Clinic, world: World)
         422,
         field="body.readings.2.device_seq",
     )
+    body = _batch(range(1, 6))  # a device clock 10 min ahead (the limit is 5 min)
+    body["readings"][3]["measured_at"] = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    err = assert_error(clinic.client.post(_url(world), json=body, headers=world.device()), 422)
+    assert err["field"] == "body.readings.3.measured_at", err
+    assert err["message"].startswith("readings[3]: measured_at is more than 0:05:00 ahead"), err
+    assert err["limit"] == "<= server time + 0:05:00", err
     too_many = _batch(range(MAX_BATCH_READINGS + 1))
     assert_error(clinic.client.post(_url(world), json=too_many, headers=world.device()), 422)
     assert _count(clinic) == 0

@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ __all__ = [
     "list_readings",
     "payload_digest",
     "post_reading",
+    "vitals_of",
 ]
 
 #: A device clock may run ahead of the server by at most this much (clock skew).
@@ -60,20 +61,26 @@ def _payload_hash(body: schemas.ReadingCreate) -> str:
     return payload_digest(body.model_dump(mode="json"))
 
 
-def _validate(body: schemas.ReadingCreate, ctx: Ctx) -> VitalSigns:
+def vitals_of(
+    body: schemas.ReadingCreate, latest: datetime, *, at: str = "body", label: str = ""
+) -> VitalSigns:
+    """The reading's vital signs, each within physiology (``VitalSigns``), measured no later
+    than ``latest`` (server time + ``MAX_CLOCK_AHEAD``). A refusal names the field at
+    ``at`` (``body`` or ``body.readings.<i>``) and starts its message with ``label``:
+    one check for a single reading and for each reading of a batch."""
     values = {n: getattr(body, n) for n in VITAL_NAMES}
     try:
         vitals = VitalSigns(measured_at=body.measured_at, **values)
     except InputError as exc:
         raise ServiceError(
-            422, "validation_error", str(exc), field=f"body.{exc.field}",
+            422, "validation_error", f"{label}{exc}", field=f"{at}.{exc.field}",
             value=exc.value, unit=exc.unit, limit=exc.limit,
         ) from None  # fmt: skip
-    if body.measured_at > ctx.clock() + MAX_CLOCK_AHEAD:
+    if body.measured_at > latest:
         raise ServiceError(
             422, "validation_error",
-            f"measured_at is more than {MAX_CLOCK_AHEAD} ahead of the server clock",
-            field="body.measured_at", value=body.measured_at.isoformat(),
+            f"{label}measured_at is more than {MAX_CLOCK_AHEAD} ahead of the server clock",
+            field=f"{at}.measured_at", value=body.measured_at.isoformat(),
             limit=f"<= server time + {MAX_CLOCK_AHEAD}",
         )  # fmt: skip
     return vitals
@@ -138,7 +145,7 @@ def post_reading(
                 field="body.device_seq", value=body.device_seq,
             )  # fmt: skip
         key = ("client", idempotency_key)
-    vitals = _validate(body, ctx)
+    vitals = vitals_of(body, ctx.clock() + MAX_CLOCK_AHEAD)
     digest = _payload_hash(body)
     existing = _find(ctx, sess.id, key)
     if existing is not None:

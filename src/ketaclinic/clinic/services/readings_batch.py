@@ -37,14 +37,13 @@ from ketaclinic.clinic.schemas_readings_batch import ReadingBatchCreate
 from ketaclinic.clinic.services import alert_rows
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, forbidden
-from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, payload_digest
+from ketaclinic.clinic.services.readings import MAX_CLOCK_AHEAD, payload_digest, vitals_of
 from ketaclinic.clinic.services.readings_store import insert_new
 from ketaclinic.clinic.services.rule_sets import rules_for_session
 from ketaclinic.clinic.services.sessions import load_session
 from ketaclinic.clinic.services.watchdog import FEED_SILENT
 from ketaclinic.clinic.tables import Alert, TreatmentSession, VitalReading
 from ketaclinic.clinic.vitals import VITAL_NAMES
-from ketaclinic.errors import InputError
 from ketaclinic.monitoring import rules as m_rules
 from ketaclinic.monitoring.vitals import VitalSigns
 
@@ -68,14 +67,6 @@ def batch_audit_ref(ids: list[uuid.UUID]) -> str:
     return f"VitalReading/{ids[0]}..{ids[-1]};n={len(ids)};ids-sha256={digest}"
 
 
-def _field_error(index: int, exc: InputError) -> ServiceError:
-    return ServiceError(
-        422, "validation_error", f"readings[{index}]: {exc}",
-        field=f"body.readings.{index}.{exc.field}", value=exc.value, unit=exc.unit,
-        limit=exc.limit,
-    )  # fmt: skip
-
-
 def _validate(ctx: Ctx, batch: ReadingBatchCreate) -> list[tuple[int, VitalSigns, str]]:
     """Validate every reading first (nothing is written if one fails)."""
     out: list[tuple[int, VitalSigns, str]] = []
@@ -96,18 +87,7 @@ def _validate(ctx: Ctx, batch: ReadingBatchCreate) -> list[tuple[int, VitalSigns
                 limit="unique within a batch",
             )  # fmt: skip
         seen[seq] = i
-        values = {n: getattr(body, n) for n in VITAL_NAMES}
-        try:
-            vitals = VitalSigns(measured_at=body.measured_at, **values)
-        except InputError as exc:
-            raise _field_error(i, exc) from None
-        if body.measured_at > ahead:
-            raise ServiceError(
-                422, "validation_error",
-                f"readings[{i}]: measured_at is more than {MAX_CLOCK_AHEAD} ahead of the server",
-                field=f"body.readings.{i}.measured_at", value=body.measured_at.isoformat(),
-                limit=f"<= server time + {MAX_CLOCK_AHEAD}",
-            )  # fmt: skip
+        vitals = vitals_of(body, ahead, at=f"body.readings.{i}", label=f"readings[{i}]: ")
         out.append((seq, vitals, ""))
     return [(seq, v, d) for (seq, v, _), d in zip(out, payload_hashes(batch), strict=True)]
 
