@@ -198,13 +198,14 @@ def logout(ctx: Ctx, token: str) -> None:
     ctx.db.commit()
 
 
-def create_staff(ctx: Ctx, body: schemas.StaffCreate, ph: PasswordHasher) -> StaffUser:
-    ctx.require("staff.manage")
+def _insert_staff(db: Session, body: schemas.StaffCreate, ph: PasswordHasher, at: str) -> StaffUser:
+    """Check the password policy and insert the account (flushed, not committed); ``at``
+    prefixes the field names of a refusal (``body.`` for the API, empty for the CLI)."""
     problem = password_problem(body.password, body.username)
     if problem:
         raise ServiceError(
             422, "validation_error", f"password must be {problem}",
-            field="body.password", limit=problem,
+            field=f"{at}password", limit=problem,
         )  # fmt: skip
     user = StaffUser(
         username=body.username,
@@ -212,14 +213,20 @@ def create_staff(ctx: Ctx, body: schemas.StaffCreate, ph: PasswordHasher) -> Sta
         role=body.role,
         password_hash=hash_password(ph, body.password),
     )
-    ctx.db.add(user)
+    db.add(user)
     try:
-        ctx.db.flush()
+        db.flush()
     except IntegrityError:
-        ctx.db.rollback()
+        db.rollback()
         raise conflict(
-            f"username {body.username} is taken", field="body.username", value=body.username
+            f"username {body.username} is taken", field=f"{at}username", value=body.username
         ) from None
+    return user
+
+
+def create_staff(ctx: Ctx, body: schemas.StaffCreate, ph: PasswordHasher) -> StaffUser:
+    ctx.require("staff.manage")
+    user = _insert_staff(ctx.db, body, ph, "body.")
     ctx.audit("C", "staff.create", f"StaffUser/{user.id}")
     ctx.db.commit()
     return user
@@ -293,21 +300,7 @@ def bootstrap_staff(
         role=role,  # type: ignore[arg-type]
         password=password,
     )
-    problem = password_problem(password, username)
-    if problem:
-        raise ServiceError(422, "validation_error", f"password must be {problem}", field="password")
-    user = StaffUser(
-        username=body.username,
-        display_name=body.display_name,
-        role=body.role,
-        password_hash=hash_password(ph, password),
-    )
-    db.add(user)
-    try:
-        db.flush()
-    except IntegrityError:
-        db.rollback()
-        raise conflict(f"username {username} is taken", field="username", value=username) from None
+    user = _insert_staff(db, body, ph, "")
     audit.append(
         db, key=audit_key, node_id=node_id, actor=audit.Actor("system", None, None),
         action="C", event_type="staff.create", resource_ref=f"StaffUser/{user.id}",
