@@ -163,6 +163,28 @@ def test_order_check_values_and_limits(world: World) -> None:
     assert bad_conc["refusal"]["field"] == "concentration_mg_per_ml"
 
 
+def test_order_check_roles_come_from_the_matrix(world: World) -> None:
+    """The calculator answers whom ``order.read`` admits (prescriber, nurse); the others get
+    403, and the refusal is audited (it was a list of its own, outside the matrix)."""
+    body = {"protocol_id": "depression-iv-40min", "weight_kg": 70}
+    for user in ("desk.lee", "admin"):
+        headers = world.h(user)  # signing in is audited too
+        before = world.audit_count()
+        r = world.client.post(f"{P}/ui/orders/check", json=body, headers=headers)
+        assert_error(r, 403)
+        with Session(world.engine) as db:
+            last = db.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
+        assert world.audit_count() == before + 1
+        assert last is not None
+        assert (last.event_type, last.resource_ref, last.outcome) == (
+            "authz.denied",
+            "action:order.read",
+            4,
+        )
+    r = world.client.post(f"{P}/ui/orders/check", json=body, headers=world.h("dr.ross"))
+    assert r.status_code == 200, r.text
+
+
 def test_orderable_sessions_soonest_first_and_who_may_list_them(world: World) -> None:
     """The stand-alone order page's sessions: scheduled or in progress, soonest first."""
     pid, doctor = world.patient_id(), world.h("dr.ross")  # DEMO-0001: the session in progress
