@@ -8,6 +8,7 @@ fields (``field``, ``value``, ``unit``, ``limit``) and pickles cleanly (pint's p
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "NotFoundError",
     "RouteError",
     "format_value",
+    "real_number",
 ]
 
 
@@ -107,3 +109,31 @@ class RouteError(DomainError, ValueError):
 
 class NotFoundError(DomainError, LookupError):
     """A named thing (model, protocol, patient) does not exist."""
+
+
+def real_number(
+    name: str, value: object, unit: str | None = None, *, positive: bool = False
+) -> float:
+    """``value`` as a float if it is a finite real number (numpy scalars included,
+    booleans not: True would pass as 1 mg), and > 0 when ``positive``; otherwise an
+    ``InputError`` naming ``name``, the value, the unit and the requirement.
+
+    Examples
+    --------
+    >>> real_number("weight_kg", 70, "kg")
+    70.0
+    >>> real_number("weight_kg", True, "kg")
+    Traceback (most recent call last):
+    ...
+    ketaclinic.errors.InputError: weight_kg must be a number in kg, got true kg
+    """
+    in_unit = f" in {unit}" if unit else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError.for_field(name, value, f"a number{in_unit}", unit=unit)
+    v = float(value)
+    if positive and not (math.isfinite(v) and v > 0):
+        above = f" {unit}" if unit else ""
+        raise InputError.for_field(name, value, f"a finite number > 0{above}", unit=unit)
+    if not math.isfinite(v):
+        raise InputError.for_field(name, value, f"a finite number{in_unit}", unit=unit)
+    return v

@@ -262,3 +262,23 @@ def test_an_empty_regimen_and_an_unknown_effect_site_are_refused() -> None:
         simulate(KAMP, INFUSION, P70, [1.0], effect_site="nonexistent")
     assert err.value.field == "effect_site"
     assert "olofsen-2022" in str(err.value)
+
+
+def test_numbers_are_checked_alike_across_the_domain() -> None:
+    """One check (errors.real_number): numpy scalars are numbers everywhere (a script's
+    np.int64 target was refused by TCI but not by a regimen), booleans nowhere (True
+    passed as 1 kg of mean weight in a covariate distribution)."""
+    from ketaclinic.dosing.weight import ideal_body_weight_kg
+    from ketaclinic.pk.covariates import CovariateDistribution
+    from ketaclinic.pk.tci_types import PumpLimits, TargetStep
+
+    assert TargetStep(np.int64(0), np.float32(200.0)).target_ng_per_ml == 200.0
+    assert PumpLimits(max_rate_ml_per_h=np.int64(600)).max_rate_ml_per_h == 600
+    devine = 50.0 + 2.3 * (175.0 / 2.54 - 60.0)  # Devine 1974, male, 175 cm
+    assert ideal_body_weight_kg(np.float32(175.0), "male") == pytest.approx(devine)
+    with pytest.raises(InputError, match="weight_mean_kg must be a number in kg, got true"):
+        CovariateDistribution(weight_mean_kg=True)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"target_ng_per_ml must be a finite number in ng/mL"):
+        TargetStep(0.0, np.float64("nan"))
+    with pytest.raises(InputError, match="must be a finite number > 0 cm, got -170 cm"):
+        ideal_body_weight_kg(-170.0, "male")

@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from ketaclinic.dosing.limits import (
     enforce,
 )
 from ketaclinic.dosing.weight import DosingWeight, WeightPolicy, dosing_weight
-from ketaclinic.errors import InputError, LimitError
+from ketaclinic.errors import InputError, LimitError, real_number
 from ketaclinic.units import format_quantity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,13 +38,8 @@ __all__ = ["DeviceDose", "DoseResult", "calculate", "check_order"]
 MIN_PER_H = 60.0
 
 
-def _number(name: str, value: object, unit: str, *, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError.for_field(name, value, f"a number in {unit}", unit=unit)
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise InputError.for_field(name, value, f"a finite number > 0 {unit}", unit=unit)
-    return v
+def _number(name: str, value: object, unit: str) -> float:
+    return real_number(name, value, unit, positive=True)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from ketaclinic.dosing.protocol import (
     Protocol,
 )
 from ketaclinic.dosing.weight import WeightPolicy
-from ketaclinic.errors import InputError, NotFoundError
+from ketaclinic.errors import InputError, NotFoundError, real_number
 
 __all__ = [
     "CONCENTRATION_RATIO_MAX",
@@ -82,9 +82,7 @@ class _Reader:
         v = self.data.get(key)
         if v is None and not required:
             return None
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise InputError.for_field(self._path(key), v, "a finite number")
-        return float(v)
+        return real_number(self._path(key), v)
 
     def numbers(self, key: str, *, required: bool = True) -> tuple[float, ...]:
         v = self.data.get(key)

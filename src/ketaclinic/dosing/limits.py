@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ketaclinic.errors import InputError, LimitError
+from ketaclinic.errors import InputError, LimitError, real_number
 from ketaclinic.units import format_quantity
 
 __all__ = [
@@ -204,8 +204,7 @@ def check_value(spec: LimitSpec, value: float, protocol: str) -> list[Violation]
 
     A value exactly on a bound is inside it.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError.for_field(spec.field, value, f"a finite number in {spec.unit}")
+    value = real_number(spec.field, value, spec.unit)
     out: list[Violation] = []
     for side in ("min", "max"):
         for severity in ("hard", "soft"):

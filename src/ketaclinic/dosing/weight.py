@@ -28,11 +28,10 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ketaclinic.errors import InputError
+from ketaclinic.errors import InputError, real_number
 
 __all__ = [
     "ADJUSTED_FACTOR",
@@ -61,12 +60,7 @@ _DEVINE_KG_PER_INCH = 2.3
 
 
 def _positive(name: str, value: object, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError.for_field(name, value, f"a number in {unit}", unit=unit)
-    v = float(value)
-    if not math.isfinite(v) or v <= 0:
-        raise InputError.for_field(name, value, f"a finite number > 0 {unit}", unit=unit)
-    return v
+    return real_number(name, value, unit, positive=True)
 
 
 def ideal_body_weight_kg(height_cm: float, sex: str) -> float:

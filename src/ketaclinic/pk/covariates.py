@@ -16,7 +16,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
-from ketaclinic.errors import InputError
+from ketaclinic.errors import InputError, real_number
 from ketaclinic.pk.patient import PHYSIOLOGY, Patient
 
 __all__ = [
@@ -73,8 +73,7 @@ class CovariateDistribution:
     def __post_init__(self) -> None:
         for name in ("weight_mean_kg", "weight_sd_kg"):
             v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-                raise InputError.for_field(name, v, "a finite number greater than 0", unit="kg")
+            real_number(name, v, "kg", positive=True)
         object.__setattr__(self, "weight_range_kg", tuple(map(float, self.weight_range_kg)))
         object.__setattr__(self, "age_range_years", tuple(map(float, self.age_range_years)))
         _check_pair("weight_range_kg", self.weight_range_kg, "kg", "weight_kg")

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.optimize
 
-from ketaclinic.errors import InputError, LimitError
+from ketaclinic.errors import InputError, LimitError, real_number
 from ketaclinic.pk.bands import NO_ANTIDEPRESSANT_CR
 from ketaclinic.pk.effect import OLOFSEN_2022_DISSOCIATION, PDModel, analyte_fraction
 from ketaclinic.pk.linear import Input, solve
@@ -52,8 +52,7 @@ class ExposureTarget:
             raise InputError.for_field("kind", self.kind, "'end-of-infusion' or 'auc'")
         unit = self.unit
         v = self.value
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise InputError.for_field("value", v, f"a finite number in {unit}", unit=unit)
+        v = real_number("value", v, unit)
         if v <= 0:
             raise InputError.for_field("value", v, f"greater than 0 {unit}", unit=unit)
 

@@ -6,13 +6,11 @@ describes (ketamine base for racemic models, esketamine base for esketamine mode
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from ketaclinic.errors import InputError
+from ketaclinic.errors import InputError, real_number
 
 __all__ = ["ROUTES", "Dose", "Regimen", "Route"]
 
@@ -27,13 +25,7 @@ MAX_TIME_MIN = 366 * 24 * 60.0
 
 
 def _finite(name: str, value: object, unit: str) -> float:
-    # Booleans are not numbers here (True would pass as 1 mg); numpy scalars are.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError.for_field(name, value, f"a number in {unit}", unit=unit)
-    v = float(value)
-    if not math.isfinite(v):
-        raise InputError.for_field(name, value, f"a finite number in {unit}", unit=unit)
-    return v
+    return real_number(name, value, unit)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ketaclinic.errors import InputError, LimitError
+from ketaclinic.errors import InputError, LimitError, real_number
 from ketaclinic.pk.bands import BANDS
 from ketaclinic.pk.linear import Input, solve
 from ketaclinic.pk.model import CompartmentSystem, EffectSite
@@ -49,12 +49,7 @@ UPDATE_S_RANGE = (1.0, 60.0)
 
 
 def _number(name: str, value: object, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError.for_field(name, value, f"a number in {unit}", unit=unit)
-    v = float(value)
-    if not math.isfinite(v):
-        raise InputError.for_field(name, v, f"a finite number in {unit}", unit=unit)
-    return v
+    return real_number(name, value, unit)  # numpy scalars too, as in regimens
 
 
 @dataclass(frozen=True)

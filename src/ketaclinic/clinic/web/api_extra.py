@@ -44,6 +44,7 @@ router = APIRouter(prefix="/ui", tags=["web ui"])
 #: checks that every route marked here writes an audit record.
 PHI = {"x-patient-data-ui": True}
 
+
 class _In(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
