@@ -17,6 +17,7 @@ import scipy.special
 from numpy.typing import NDArray
 
 from ketaclinic.errors import InputError, real_number
+from ketaclinic.pk.models.herd2007 import VALIDITY as _HERD_2007
 from ketaclinic.pk.patient import PHYSIOLOGY, Patient
 
 __all__ = [
@@ -126,14 +127,14 @@ ADULTS_ASSUMED = CovariateDistribution(
 
 #: The children of Herd 2007 (Paediatr Anaesth 17:622, doi:10.1111/j.1460-9592.2006.02145.x):
 #: 8.3 +/- 3.5 years, 32.5 +/- 15.6 kg [P]; truncated to the model's (UNVERIFIED) validity
-#: range 5-80 kg, 1-16 years.
+#: range (``models.herd2007.VALIDITY``: 5-80 kg, 1-16 years).
 HERD_2007_CHILDREN = CovariateDistribution(
     weight_mean_kg=32.5,
     weight_sd_kg=15.6,
-    weight_range_kg=(5.0, 80.0),
+    weight_range_kg=_HERD_2007.weight_kg,
     age_mean_years=8.3,
     age_sd_years=3.5,
-    age_range_years=(1.0, 16.0),
+    age_range_years=_HERD_2007.age_years,
     female_fraction=None,
     source="Herd 2007 study population mean +/- SD [P]; truncation UNVERIFIED",
 )

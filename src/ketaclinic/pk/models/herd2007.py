@@ -19,7 +19,12 @@ from ketaclinic.pk.model import Citation, Individual, Parameter, PKModel, Validi
 from ketaclinic.pk.models._build import IV_ROUTES, MIN_PER_H, allometric, mammillary
 from ketaclinic.pk.patient import Patient
 
-__all__ = ["HERD_2007", "MODELS"]
+__all__ = ["HERD_2007", "MODELS", "VALIDITY"]
+
+#: Mean +/- 2 SD of the studied children, floored at 1 year (UNVERIFIED range: the
+#: paper's minimum and maximum were not read). Also the truncation of the population
+#: sampler's children (``covariates.HERD_2007_CHILDREN``).
+VALIDITY = Validity(weight_kg=(5.0, 80.0), age_years=(1.0, 16.0))
 
 CITATION = Citation(
     authors="Herd DW, Anderson BJ, Holford NHG",
@@ -57,9 +62,7 @@ HERD_2007 = PKModel(
     sampling_site="serum (site not stated)",
     structure="2-compartment mammillary, allometric to 70 kg",
     covariates="weight: volumes x W/70, clearances x (W/70)^0.75",
-    # Mean +/- 2 SD of the studied children, floored at 1 year (UNVERIFIED range: the
-    # paper's minimum and maximum were not read).
-    validity=Validity(weight_kg=(5.0, 80.0), age_years=(1.0, 16.0)),
+    validity=VALIDITY,
     parameters=PARAMETERS,
     builder=_build,
     notes=("Thresholds quoted in the paper: 0.1 mg/L analgesia, 0.75 mg/L awakening [P].",),
