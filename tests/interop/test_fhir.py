@@ -20,7 +20,6 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from ketaclinic.errors import InputError
-from ketaclinic.instruments.registry import get_instrument
 from ketaclinic.interop.fhir import (
     AdministrationRecord,
     AdverseEventRecord,
@@ -253,9 +252,9 @@ def test_questionnaire_observations(b: dict[str, Any]) -> None:
     assert moaas["valueInteger"] == 4
 
 
-def test_score_loinc_codes_agree_with_the_instrument_definitions() -> None:
-    for instrument_id, loinc in SCORE_LOINC.items():
-        assert get_instrument(instrument_id).loinc_total == loinc
+def test_score_loinc_codes_are_the_reference_sheets() -> None:
+    """[CPS] section 3 (clinical-practice.md): the totals with a LOINC code."""
+    assert SCORE_LOINC == {"phq-9": "44261-6", "gad-7": "70274-6", "c-ssrs-screen": "93374-7"}
 
 
 def test_medication_administration(b: dict[str, Any]) -> None:

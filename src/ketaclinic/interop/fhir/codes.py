@@ -47,6 +47,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from ketaclinic.instruments.registry import INSTRUMENTS
+
 __all__ = [
     "ADMINISTRATION_ROUTES",
     "AE_OUTCOME",
@@ -124,13 +126,12 @@ VITAL_SIGNS: Final[dict[str, VitalCode]] = {
     "temp_c": VitalCode(("8310-5",), "Cel", "C", _SD + "bodytemp", "Body temperature"),
 }
 
-#: LOINC codes of questionnaire totals that the sheet gives ([CPS] section 3; the same
-#: codes are on the instrument definitions in ketaclinic.instruments, checked by a test).
-#: C-SSRS 93374-7 is the *risk level*, a coded answer, so its value is a CodeableConcept.
+#: LOINC codes of questionnaire totals, taken from the instrument definitions
+#: (ketaclinic.instruments, which cite [CPS] section 3), not copied: PHQ-9 44261-6,
+#: GAD-7 70274-6, C-SSRS screen 93374-7. C-SSRS 93374-7 is the *risk level*, a coded
+#: answer, so its value is a CodeableConcept.
 SCORE_LOINC: Final[dict[str, str]] = {
-    "phq-9": "44261-6",
-    "gad-7": "70274-6",
-    "c-ssrs-screen": "93374-7",
+    i.id: i.loinc_total for i in INSTRUMENTS.values() if i.loinc_total is not None
 }
 
 #: Clinic severity (CTCAE v5 grade words) -> FHIR R4 AdverseEvent.severity [AE]. R4 has
