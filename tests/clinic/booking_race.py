@@ -28,9 +28,14 @@ _WAITING_ON_ME = text(
 
 
 def race(
-    app: Any, engine: Engine, headers: dict[str, str], url: str, bodies: dict[str, Any]
+    app: Any,
+    engine: Engine,
+    headers: dict[str, str],
+    url: str | dict[str, str],
+    bodies: dict[str, Any],
 ) -> dict[str, Any]:
-    """POST every body to ``url`` at the same moment, one thread (and client) each.
+    """POST every body to ``url`` (one for all, or one per body's name) at the same moment,
+    one thread (and client) each.
 
     On PostgreSQL the test also holds the audit chain's head row (every booking writes an
     audit record before it commits) until both bookings wait behind it, so both are inside
@@ -42,7 +47,8 @@ def race(
     def book(name: str) -> None:
         client = TestClient(app, raise_server_exceptions=False)
         barrier.wait()
-        results[name] = client.post(url, json=bodies[name], headers=headers)
+        where = url if isinstance(url, str) else url[name]
+        results[name] = client.post(where, json=bodies[name], headers=headers)
 
     threads = [threading.Thread(target=book, args=(n,)) for n in bodies]
     with engine.connect() as hold:

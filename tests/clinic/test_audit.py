@@ -132,6 +132,14 @@ CALLS: dict[tuple[str, str], tuple[Call, Callable[[Clinic, World, Any], Any]]] =
         lambda c, w: None,
         lambda c, w, _: c.client.get(f"{P}/sessions/{w.session_id}", headers=_nurse(c)),
     ),
+    ("post", "/sessions/{session_id}/reschedule"): (
+        _new_session,
+        lambda c, w, sid: c.client.post(
+            f"{P}/sessions/{sid}/reschedule",
+            json={"scheduled_for": next_slot()},
+            headers={**_nurse(c), "If-Match": '"1"'},
+        ),
+    ),
     ("post", "/sessions/{session_id}/{step}"): (
         _new_session,
         lambda c, w, sid: c.client.post(

@@ -154,3 +154,122 @@ def test_two_simultaneous_single_bookings_of_one_chair_exactly_one_wins(
                 )
             ).all()
         assert [str(g) for g in got] == [results[winner].json()["id"]]
+
+
+def _move(c: Clinic, sid: str, at: datetime, version: int | None = 1, **extra: Any) -> Any:
+    headers = dict(c.as_("nurse"))
+    if version is not None:
+        headers["If-Match"] = f'"{version}"'
+    body = {"scheduled_for": at.isoformat(), **extra}
+    return c.client.post(f"{P}/sessions/{sid}/reschedule", json=body, headers=headers)
+
+
+def _audit(c: Clinic, event_type: str) -> list[AuditRecord]:
+    with Session(c.engine) as db:
+        q = select(AuditRecord).where(AuditRecord.event_type == event_type)
+        return list(db.scalars(q.order_by(AuditRecord.seq)))
+
+
+def test_a_scheduled_session_moves_to_a_free_slot_and_frees_its_old_one(
+    clinic: Clinic, world: World
+) -> None:
+    s = ok(_book(clinic, world.patient_id, world.other_chair_id, T0), 201)
+    assert s["version"] == 1
+    # within its own slot, in its own chair: it does not clash with itself
+    r = _move(clinic, s["id"], T0 + timedelta(minutes=30))
+    moved = ok(r)
+    assert (moved["version"], r.headers["ETag"]) == (2, '"2"')
+    # a day later, in the other chair
+    tomorrow = T0 + timedelta(days=1)
+    moved = ok(_move(clinic, s["id"], tomorrow, version=2, chair_id=world.chair_id))
+    assert datetime.fromisoformat(moved["scheduled_for"]) == tomorrow
+    assert (moved["chair_id"], moved["status"], moved["version"]) == (
+        world.chair_id,
+        "scheduled",
+        3,
+    )
+    rec = _audit(clinic, "session.reschedule")[-1]
+    assert (rec.action, rec.patient_id, rec.outcome) == ("U", world.patient_id, 0)
+    assert rec.resource_ref == (
+        f"TreatmentSession/{s['id']};from=2031-06-02T09:30:00Z@Chair/{world.other_chair_id};"
+        f"to=2031-06-03T09:00:00Z@Chair/{world.chair_id}"
+    )
+    # its old slot is free for another booking
+    ok(_book(clinic, world.patient_id, world.other_chair_id, T0), 201)
+
+
+def test_a_move_into_a_booked_slot_is_refused_and_nothing_changes(
+    clinic: Clinic, world: World
+) -> None:
+    s = ok(_book(clinic, world.patient_id, world.other_chair_id, T0), 201)
+    taken = T0 + timedelta(days=3)
+    ok(_book(clinic, world.patient_id, world.other_chair_id, taken), 201)
+    before = _counts(clinic)
+    wanted = taken + timedelta(hours=1)
+    err = assert_error(_move(clinic, s["id"], wanted), 409, field="body.scheduled_for")
+    assert err["message"] == _clash_message("C2", taken, wanted)
+    assert _counts(clinic) == before
+    still = ok(clinic.client.get(f"{P}/sessions/{s['id']}", headers=clinic.as_("nurse")))
+    assert (datetime.fromisoformat(still["scheduled_for"]), still["version"]) == (T0, 1)
+
+
+def test_reschedule_refusals(clinic: Clinic, world: World) -> None:
+    s = ok(_book(clinic, world.patient_id, world.other_chair_id, T0), 201)
+    later = T0 + timedelta(days=1)
+    assert_error(_move(clinic, s["id"], later, version=None), 428, field="If-Match")
+    assert_error(_move(clinic, s["id"], later, version=7), 412)
+    # a session in progress keeps its times: they are the record of what happened
+    running = ok(clinic.client.get(f"{P}/sessions/{world.session_id}", headers=clinic.as_("nurse")))
+    r = _move(clinic, world.session_id, later, version=running["version"])
+    err = assert_error(r, 409, field="status")
+    assert err["message"] == (
+        "a in_progress session cannot be rescheduled; only a scheduled one can"
+    )
+    missing = str(uuid.uuid4())
+    err = assert_error(_move(clinic, s["id"], later, chair_id=missing), 422, field="body.chair_id")
+    assert missing in err["message"]
+    assert_error(_move(clinic, missing, later), 404)
+    # the auditor may not book (session.schedule), and the refusal is audited
+    h = {**clinic.as_("auditor"), "If-Match": '"1"'}
+    url = f"{P}/sessions/{s['id']}/reschedule"
+    assert_error(clinic.client.post(url, json={"scheduled_for": later.isoformat()}, headers=h), 403)
+    assert _audit(clinic, "authz.denied")[-1].resource_ref == "action:session.schedule"
+    assert_error(_move(clinic, s["id"], later, naive="x"), 422)  # unknown field
+    still = ok(clinic.client.get(f"{P}/sessions/{s['id']}", headers=clinic.as_("nurse")))
+    assert still["version"] == 1
+
+
+def test_a_booking_and_a_move_into_one_chair_exactly_one_wins(clinic: Clinic, world: World) -> None:
+    """A new booking (locks the chair) and a move of another session into the same chair an
+    hour later (locks the session, then the chair) at the same moment."""
+    chair = world.other_chair_id
+    for rnd in range(3):
+        a_at = T0 + timedelta(days=7 * rnd)
+        b_at = a_at + timedelta(hours=1)
+        far = a_at + timedelta(days=3)
+        mover = ok(_book(clinic, world.patient_id, world.chair_id, far), 201)["id"]
+        urls = {"A": f"{P}/sessions", "B": f"{P}/sessions/{mover}/reschedule"}
+        bodies = {
+            "A": {"patient_id": world.patient_id, "chair_id": chair,
+                  "scheduled_for": a_at.isoformat()},
+            "B": {"scheduled_for": b_at.isoformat(), "chair_id": chair},
+        }  # fmt: skip
+        headers = {**clinic.as_("nurse"), "If-Match": '"1"'}
+        results = race(clinic.client.app, clinic.engine, headers, urls, bodies)
+        codes = {n: r.status_code for n, r in results.items()}
+        assert sorted(codes.values()) in ([200, 409], [201, 409]), {
+            n: r.text for n, r in results.items()
+        }
+        winner, loser = ("A", "B") if codes["A"] == 201 else ("B", "A")
+        times = {"A": a_at, "B": b_at}
+        err = assert_error(results[loser], 409, field="body.scheduled_for")
+        assert err["message"] == _clash_message("C2", times[winner], times[loser])
+        with Session(clinic.engine) as db:
+            got = db.scalars(
+                select(TreatmentSession.scheduled_for).where(
+                    TreatmentSession.chair_id == uuid.UUID(chair),
+                    TreatmentSession.scheduled_for >= a_at,
+                    TreatmentSession.scheduled_for <= b_at,
+                )
+            ).all()
+        assert [g.replace(tzinfo=times[winner].tzinfo) for g in got] == [times[winner]]

@@ -203,6 +203,13 @@ class SessionCreate(_In):
     course_id: JsonUUID | None = None
 
 
+class SessionReschedule(_In):
+    """A new time, and optionally another chair, for a scheduled session."""
+
+    scheduled_for: UtcDatetime
+    chair_id: JsonUUID | None = None
+
+
 class SessionPublic(_Out):
     id: uuid.UUID
     patient_id: uuid.UUID

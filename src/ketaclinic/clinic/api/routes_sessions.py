@@ -123,6 +123,25 @@ def ack_alert(alert_id: uuid.UUID, ctx: Context) -> object:
     return alerting.acknowledge(ctx, alert_id)
 
 
+@router.post(
+    "/sessions/{session_id}/reschedule",
+    response_model=schemas.SessionPublic,
+    openapi_extra=PHI,
+)
+def reschedule_session(
+    session_id: uuid.UUID,
+    body: schemas.SessionReschedule,
+    ctx: Context,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> object:
+    """Move a scheduled session to a new time (and optionally chair); needs ``If-Match``.
+    The new slot must be free (409 naming the chair and both times)."""
+    row = sessions.reschedule(ctx, session_id, body, if_match)
+    response.headers["ETag"] = etag(row.version)
+    return row
+
+
 # Last: the catch-all step path must not shadow /readings (routes match in order).
 @router.post(
     "/sessions/{session_id}/{step}", response_model=schemas.SessionPublic, openapi_extra=PHI

@@ -33,7 +33,7 @@ __all__ = ["SLOT_MIN", "locked", "refuse_clash", "when"]
 #: limit: issue 5 describes about two hours of monitoring per infusion.
 SLOT_MIN = 120
 
-T = TypeVar("T", Chair, TreatmentCourse)
+T = TypeVar("T", Chair, TreatmentCourse, TreatmentSession)
 
 
 def locked(ctx: Ctx, table: type[T], key: uuid.UUID) -> T | None:
@@ -50,9 +50,17 @@ def when(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def refuse_clash(ctx: Ctx, chair: Chair, times: Iterable[datetime], *, field: str) -> None:
+def refuse_clash(
+    ctx: Ctx,
+    chair: Chair,
+    times: Iterable[datetime],
+    *,
+    field: str,
+    moving: uuid.UUID | None = None,
+) -> None:
     """Raise 409 if any of ``times`` is within ``SLOT_MIN`` of a scheduled or running session
-    in ``chair`` (call with the chair locked: :func:`locked`)."""
+    in ``chair`` other than ``moving`` (a session being rescheduled does not clash with its
+    own old time). Call with the chair locked: :func:`locked`."""
     wanted = sorted(times)
     if not wanted:
         return
@@ -64,6 +72,7 @@ def refuse_clash(ctx: Ctx, chair: Chair, times: Iterable[datetime], *, field: st
             TreatmentSession.status.in_(("scheduled", "in_progress")),
             TreatmentSession.scheduled_for > wanted[0] - slot,
             TreatmentSession.scheduled_for < wanted[-1] + slot,
+            *(() if moving is None else (TreatmentSession.id != moving,)),
         )
         .order_by(TreatmentSession.scheduled_for)
     ).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -14,7 +15,14 @@ from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found
 from ketaclinic.clinic.services.patients import check_if_match, load_patient
 from ketaclinic.clinic.tables import Chair, TreatmentCourse, TreatmentSession
 
-__all__ = ["add_session", "create_session", "get_session", "load_session", "transition"]
+__all__ = [
+    "add_session",
+    "create_session",
+    "get_session",
+    "load_session",
+    "reschedule",
+    "transition",
+]
 
 #: status -> statuses it may move to
 TRANSITIONS = {
@@ -52,12 +60,7 @@ def add_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
     patient = load_patient(ctx, body.patient_id)
     # the locks first (course, then chair), so the clash check sees committed bookings
     course = None if body.course_id is None else locked(ctx, TreatmentCourse, body.course_id)
-    chair = locked(ctx, Chair, body.chair_id)
-    if chair is None:
-        raise ServiceError(
-            422, "validation_error", f"chair {body.chair_id} does not exist",
-            field="body.chair_id", value=str(body.chair_id),
-        )  # fmt: skip
+    chair = _locked_chair(ctx, body.chair_id)
     if body.course_id is not None:
         if course is None or course.patient_id != patient.id:
             raise ServiceError(
@@ -80,6 +83,59 @@ def add_session(ctx: Ctx, body: schemas.SessionCreate) -> TreatmentSession:
     ctx.db.add(row)
     ctx.db.flush()
     ctx.audit("C", "session.create", f"TreatmentSession/{row.id}", patient.id)
+    return row
+
+
+def _locked_chair(ctx: Ctx, chair_id: uuid.UUID) -> Chair:
+    chair = locked(ctx, Chair, chair_id)
+    if chair is None:
+        raise ServiceError(
+            422, "validation_error", f"chair {chair_id} does not exist",
+            field="body.chair_id", value=str(chair_id),
+        )  # fmt: skip
+    return chair
+
+
+def _z(t: datetime) -> str:
+    """UTC to the second (189 characters of resource_ref for a move, under its 200)."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reschedule(
+    ctx: Ctx, session_id: uuid.UUID, body: schemas.SessionReschedule, if_match: str | None
+) -> TreatmentSession:
+    """Move a scheduled session to another time and optionally another chair.
+
+    Needs ``If-Match`` (stale -> 412). Only a scheduled session moves (409 for one in
+    progress, completed or cancelled: its times are the record). The new slot must be free
+    as for a new booking (409 naming the chair and both times), its own old slot aside.
+    Locks, in the order every booking takes them: the session, its course, the chair.
+    The audit record (``session.reschedule``) keeps the old and new time and chair.
+    """
+    ctx.require("session.schedule")
+    row = locked(ctx, TreatmentSession, session_id)
+    if row is None:
+        raise not_found("session", session_id)
+    check_if_match(if_match, row.version)
+    if row.status != "scheduled":
+        raise conflict(
+            f"a {row.status} session cannot be rescheduled; only a scheduled one can",
+            field="status", value=row.status,
+        )  # fmt: skip
+    if row.course_id is not None:
+        locked(ctx, TreatmentCourse, row.course_id)
+    chair = _locked_chair(ctx, body.chair_id or row.chair_id)
+    refuse_clash(ctx, chair, [body.scheduled_for], field="body.scheduled_for", moving=row.id)
+    before = f"{_z(row.scheduled_for)}@Chair/{row.chair_id}"
+    row.scheduled_for = body.scheduled_for
+    row.chair_id = chair.id
+    row.version += 1
+    after = f"{_z(row.scheduled_for)}@Chair/{row.chair_id}"
+    ctx.audit(
+        "U", "session.reschedule", f"TreatmentSession/{row.id};from={before};to={after}",
+        row.patient_id,
+    )  # fmt: skip
+    ctx.db.commit()
     return row
 
 
