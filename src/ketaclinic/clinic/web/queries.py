@@ -201,6 +201,8 @@ def schedule(ctx: Ctx, start: date, days: int) -> dict[str, Any]:
             "patient": _name(p),
             "patient_id": str(p.id),
             "chair": c.label,
+            "chair_id": str(c.id),
+            "version": s.version,  # If-Match of a move (POST /sessions/{id}/reschedule)
         }
         for s, p, c in rows
     ]

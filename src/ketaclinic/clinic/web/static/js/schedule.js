@@ -5,6 +5,7 @@ if (shell()) {
   const d = new Date(); d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
   $("start").value = d.toISOString().slice(0, 10);
   $("week").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+  document.addEventListener("schedule-changed", load); // a move (schedule_move.js)
   load();
 }
 
@@ -17,7 +18,10 @@ async function load() {
     x.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }))));
   const rows = d.chairs.map((c) => el("tr", {}, el("th", { scope: "row" }, c.label), ...days.map((x) => {
     const here = d.sessions.filter((s) => s.chair === c.label && s.scheduled_for.slice(0, 10) === key(x));
-    return el("td", {}, ...here.map((s) => el("div", {}, `${hhmm(s.scheduled_for)} `, el("a", { href: `/sessions/${s.id}` }, s.patient), s.status === "cancelled" ? " (cancelled)" : "")));
+    return el("td", {}, ...here.map((s) => el("div", {}, `${hhmm(s.scheduled_for)} `, el("a", { href: `/sessions/${s.id}` }, s.patient),
+      s.status === "cancelled" ? " (cancelled)" : "",
+      s.status === "scheduled" ? [" ", el("button", { type: "button", class: "cal-move", "aria-label": `Move ${s.patient}, ${hhmm(s.scheduled_for)} in ${c.label}`,
+        onclick: () => document.dispatchEvent(new CustomEvent("move-session", { detail: { session: s, chairs: d.chairs } })) }, "Move")] : null)));
   })));
   const cap = el("tr", {}, el("th", { scope: "row" }, "Sessions / chairs"), ...days.map((x) => {
     const n = d.sessions.filter((s) => s.scheduled_for.slice(0, 10) === key(x) && s.status !== "cancelled").length;

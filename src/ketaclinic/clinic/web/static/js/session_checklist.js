@@ -27,8 +27,8 @@ async function init() {
   setInterval(refresh, 15000);
 }
 
-// .inline-form sets display, which beats the hidden attribute: set both.
-function show(id, on) { $(id).hidden = !on; $(id).style.display = on ? "" : "none"; }
+// (.inline-form[hidden] in app.css keeps the attribute stronger than the form's display)
+function show(id, on) { $(id).hidden = !on; }
 
 function hoursAgo(h) { return new Date(Date.now() - Number(h) * 3600e3).toISOString(); }
 

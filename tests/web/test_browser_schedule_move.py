@@ -1,0 +1,75 @@
+"""Browser: the front desk moves a scheduled session to another day and chair from the
+Schedule page, sees the calendar follow, and a move into a booked slot is refused naming
+the chair and the time (POST /sessions/{id}/reschedule)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Server, expect, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _book(server: Server, patient_id: str, chair_id: str, at: str) -> str:
+    body = {"patient_id": patient_id, "chair_id": chair_id, "scheduled_for": at}
+    r = server.api("POST", "/sessions", as_user="desk.lee", json=body)
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
+def _row(page: Any, label: str) -> Any:
+    return page.locator("#calendar tbody tr", has=page.locator("th", has_text=label))
+
+
+def test_move_a_session_and_a_clash_refused(page: Any, server: Server) -> None:
+    chair_a, _ = server.new_chair()
+    chair_b, _ = server.new_chair()
+    patients = server.api("GET", "/patients?limit=50").json()["items"]
+    first = _book(server, patients[5]["id"], chair_a, "2031-09-01T09:00:00Z")
+    second = _book(server, patients[6]["id"], chair_b, "2031-09-01T14:00:00Z")
+    sign_in(page, server, "desk.lee", "/schedule")
+    page.locator("#start").fill("2031-09-01")
+    page.get_by_role("button", name="Show").click()
+    # the chairs' labels, as the calendar shows them
+    sched = server.api("GET", "/ui/schedule?start=2031-09-01&days=7", as_user="desk.lee").json()
+    labels = {c["id"]: c["label"] for c in sched["chairs"]}
+    row_a, row_b = _row(page, labels[chair_a]), _row(page, labels[chair_b])
+    expect(row_a.locator("td div")).to_have_count(1)
+    name = row_a.locator("td div a").inner_text()
+    row_a.get_by_role("button", name=re.compile("^Move ")).click()
+    expect(page.locator("#move-which")).to_have_text(
+        f"{name}, 2031-09-01 09:00 UTC in {labels[chair_a]}"
+    )
+    expect(page.get_by_label("New time (UTC)")).to_have_value("2031-09-01T09:00")
+    page.get_by_label("New time (UTC)").fill("2031-09-02T10:00")
+    page.get_by_label("Move to chair").select_option(chair_b)
+    page.get_by_role("button", name="Move session").click()
+    expect(page.locator("#move-msg")).to_have_text(
+        f"Moved {name} to 2031-09-02 10:00 UTC in {labels[chair_b]}."
+    )
+    expect(page.locator("#move-form")).to_be_hidden()
+    # the calendar follows: chair A is empty, chair B holds both (days 1 and 2)
+    expect(row_a.locator("td div")).to_have_count(0)
+    expect(row_b.locator("td div")).to_have_count(2)
+    expect(row_b.locator("td").nth(1)).to_contain_text(name)
+    moved = server.api("GET", f"/sessions/{first}").json()
+    assert (moved["scheduled_for"], moved["chair_id"], moved["version"]) == (
+        "2031-09-02T10:00:00Z",
+        chair_b,
+        2,
+    )
+    # the other session into that slot an hour later: refused, nothing moves
+    row_b.locator("td").nth(0).get_by_role("button", name=re.compile("^Move ")).click()
+    page.get_by_label("New time (UTC)").fill("2031-09-02T11:00")
+    page.get_by_role("button", name="Move session").click()
+    expect(page.locator("#move-msg")).to_contain_text(
+        f"{labels[chair_b]} is already booked at 2031-09-02 10:00 UTC"
+    )
+    still = server.api("GET", f"/sessions/{second}").json()
+    assert (still["scheduled_for"], still["version"]) == ("2031-09-01T14:00:00Z", 1)
+    page.get_by_role("button", name="Keep it").click()
+    expect(page.locator("#move-form")).to_be_hidden()
