@@ -32,6 +32,7 @@ def test_move_a_session_and_a_clash_refused(page: Any, server: Server) -> None:
     first = _book(server, patients[5]["id"], chair_a, "2031-09-01T09:00:00Z")
     second = _book(server, patients[6]["id"], chair_b, "2031-09-01T14:00:00Z")
     sign_in(page, server, "desk.lee", "/schedule")
+    expect(page.locator("#start")).not_to_have_value("")  # the page has asked for its week
     page.locator("#start").fill("2031-09-01")
     page.get_by_role("button", name="Show").click()
     # the chairs' labels, as the calendar shows them
@@ -73,3 +74,36 @@ def test_move_a_session_and_a_clash_refused(page: Any, server: Server) -> None:
     assert (still["scheduled_for"], still["version"]) == ("2031-09-01T14:00:00Z", 1)
     page.get_by_role("button", name="Keep it").click()
     expect(page.locator("#move-form")).to_be_hidden()
+
+
+def test_an_older_answer_does_not_replace_the_week_asked_for_last(
+    page: Any, server: Server
+) -> None:
+    """The page asks for this week as it opens; if that answer comes after the one for the
+    week the user then asked for, the calendar kept the older week (and a move's reload
+    could be overwritten the same way). Hold the first answer back until the second shows."""
+    chair, _ = server.new_chair()
+    pid = server.api("GET", "/patients?limit=50").json()["items"][8]["id"]
+    _book(server, pid, chair, "2031-10-06T09:00:00Z")
+    held: list[Any] = []
+
+    def hold_first(route: Any) -> None:
+        if "start=2031-10-06" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/api/v1/ui/schedule\?start=.*&days=7$"), hold_first)
+    sign_in(page, server, "desk.lee", "/schedule")
+    expect(page.locator("#start")).not_to_have_value("")  # the page has asked for its week
+    page.locator("#start").fill("2031-10-06")
+    page.get_by_role("button", name="Show").click()
+    sched = server.api("GET", "/ui/schedule?start=2031-10-06&days=1", as_user="desk.lee").json()
+    labels = {c["id"]: c["label"] for c in sched["chairs"]}
+    row = _row(page, labels[chair])
+    expect(row.locator("td div")).to_have_count(1)
+    assert len(held) == 1  # the page's own first week, still unanswered
+    held[0].continue_()
+    page.wait_for_timeout(500)  # let the late answer arrive and be ignored
+    expect(row.locator("td div")).to_have_count(1)
+    expect(page.locator("#calendar thead th").nth(1)).to_contain_text("6 Oct")

@@ -1,17 +1,20 @@
 import { api, el, hhmm, shell, showError, clearError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
+let latest = 0; // a slower, older answer (the page's first week) must not replace a newer one
 if (shell()) {
   const d = new Date(); d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
-  $("start").value = d.toISOString().slice(0, 10);
+  if (!$("start").value) $("start").value = d.toISOString().slice(0, 10); // keep a typed or restored week
   $("week").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
   document.addEventListener("schedule-changed", load); // a move (schedule_move.js)
   load();
 }
 
 async function load() {
+  const mine = ++latest;
   let d;
-  try { d = await api(`/ui/schedule?start=${$("start").value}&days=7`); clearError(); } catch (e) { showError(e); return; }
+  try { d = await api(`/ui/schedule?start=${$("start").value}&days=7`); clearError(); } catch (e) { if (mine === latest) showError(e); return; }
+  if (mine !== latest) return;
   const days = [...Array(d.days).keys()].map((i) => { const x = new Date(`${d.start}T00:00:00Z`); x.setUTCDate(x.getUTCDate() + i); return x; });
   const key = (x) => x.toISOString().slice(0, 10);
   const head = el("tr", {}, el("th", { scope: "col" }, "Chair"), ...days.map((x) => el("th", { scope: "col" },
