@@ -11,6 +11,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -113,8 +114,9 @@ class Clinic:
         self._tokens: dict[str, dict[str, str]] = {}
 
 
-@pytest.fixture
-def clinic(settings: Settings, engine: Engine) -> Iterator[Clinic]:
+@contextmanager
+def running_clinic(settings: Settings, engine: Engine) -> Iterator[Clinic]:
+    """The app on ``settings`` with one user per role (password ``PASSWORD``)."""
     clock = Clock()
     app = create_app(settings, engine=engine, clock=clock)
     ph = hasher(settings.argon2_params)
@@ -127,6 +129,12 @@ def clinic(settings: Settings, engine: Engine) -> Iterator[Clinic]:
             ).id  # fmt: skip
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Clinic(client, settings, engine, clock, users)
+
+
+@pytest.fixture
+def clinic(settings: Settings, engine: Engine) -> Iterator[Clinic]:
+    with running_clinic(settings, engine) as c:
+        yield c
 
 
 def random_mrn() -> str:

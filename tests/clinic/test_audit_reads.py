@@ -6,20 +6,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import audit
-from ketaclinic.clinic.api.app import create_app
 from ketaclinic.clinic.audit_reads import ReadLog
 from ketaclinic.clinic.db import make_sessionmaker
-from ketaclinic.clinic.security import hasher
-from ketaclinic.clinic.services.auth import bootstrap_staff
 from ketaclinic.clinic.settings import Settings
 from ketaclinic.clinic.tables import AuditRecord
 from tests.clinic.calls_breakglass import open_grant
-from tests.clinic.conftest import PASSWORD, ROLES, SECRET, Clinic, Clock
+from tests.clinic.conftest import SECRET, Clinic, running_clinic
 from tests.clinic.world import World, build_world
 
 P = "/api/v1"
@@ -84,25 +80,11 @@ def test_every_break_glass_read_is_recorded(clinic: Clinic, world: World) -> Non
 
 
 @pytest.fixture
-def every_read(db_url: str, engine: Engine) -> Iterator[Clinic]:
+def every_read(settings: Settings, engine: Engine) -> Iterator[Clinic]:
     """A clinic with KETACLINIC_AUDIT_READ_WINDOW_S=0: every read recorded."""
-    settings = Settings(
-        secret_key=SECRET, database_url=db_url, password_hash_profile="test-only-cheap",
-        mfa_required_roles="none", audit_read_window_s=0,
-    )  # fmt: skip
-    clock = Clock()
-    app = create_app(settings, engine=engine, clock=clock)
-    assert app.state.audit_reads is None
-    ph = hasher(settings.argon2_params)
-    users = {}
-    with app.state.sessionmaker() as db:
-        for role in ROLES:
-            users[role] = bootstrap_staff(
-                db, username=role, display_name=f"Test {role}", role=role, password=PASSWORD,
-                ph=ph, audit_key=SECRET.encode(), node_id="test",
-            ).id  # fmt: skip
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Clinic(client, settings, engine, clock, users)
+    with running_clinic(settings.model_copy(update={"audit_read_window_s": 0.0}), engine) as c:
+        assert c.client.app.state.audit_reads is None
+        yield c
 
 
 def test_window_zero_records_every_read(every_read: Clinic) -> None:

@@ -120,6 +120,32 @@ def test_single_bookings_and_series_see_each_other(clinic: Clinic, world: World)
     assert _counts(clinic) == before
 
 
+def _exactly_one_won(
+    c: Clinic, chair: str, results: dict[str, Any], times: dict[str, datetime]
+) -> None:
+    """Of two racing bookings (or a booking and a move) into ``chair`` at ``times``: one
+    succeeded, the other got the 409 naming the winner's time, and in the chair between the
+    two times only the winner's session is stored (its id and its time)."""
+    codes = {n: r.status_code for n, r in results.items()}
+    won = [n for n, code in codes.items() if code in (200, 201)]
+    assert len(won) == 1, {n: r.text for n, r in results.items()}
+    (winner,) = won
+    (loser,) = set(results) - {winner}
+    err = assert_error(results[loser], 409, field="body.scheduled_for")
+    assert err["message"] == _clash_message("C2", times[winner], times[loser])
+    lo, hi = min(times.values()), max(times.values())
+    with Session(c.engine) as db:
+        got = db.execute(
+            select(TreatmentSession.id, TreatmentSession.scheduled_for).where(
+                TreatmentSession.chair_id == uuid.UUID(chair),
+                TreatmentSession.scheduled_for >= lo,
+                TreatmentSession.scheduled_for <= hi,
+            )
+        ).all()
+    assert [str(sid) for sid, _ in got] == [results[winner].json()["id"]]
+    assert [at.replace(tzinfo=lo.tzinfo) for _, at in got] == [times[winner]]
+
+
 def test_two_simultaneous_single_bookings_of_one_chair_exactly_one_wins(
     clinic: Clinic, world: World
 ) -> None:
@@ -139,21 +165,7 @@ def test_two_simultaneous_single_bookings_of_one_chair_exactly_one_wins(
         }  # fmt: skip
         results = race(clinic.client.app, clinic.engine, clinic.as_("nurse"), f"{P}/sessions",
                        bodies)  # fmt: skip
-        codes = {n: r.status_code for n, r in results.items()}
-        assert sorted(codes.values()) == [201, 409], {n: r.text for n, r in results.items()}
-        winner, loser = ("A", "B") if codes["A"] == 201 else ("B", "A")
-        times = {"A": a_at, "B": b_at}
-        err = assert_error(results[loser], 409, field="body.scheduled_for")
-        assert err["message"] == _clash_message("C2", times[winner], times[loser])
-        with Session(clinic.engine) as db:
-            got = db.scalars(
-                select(TreatmentSession.id).where(
-                    TreatmentSession.chair_id == uuid.UUID(chair),
-                    TreatmentSession.scheduled_for >= a_at,
-                    TreatmentSession.scheduled_for <= b_at,
-                )
-            ).all()
-        assert [str(g) for g in got] == [results[winner].json()["id"]]
+        _exactly_one_won(clinic, chair, results, {"A": a_at, "B": b_at})
 
 
 def _move(c: Clinic, sid: str, at: datetime, version: int | None = 1, **extra: Any) -> Any:
@@ -256,20 +268,4 @@ def test_a_booking_and_a_move_into_one_chair_exactly_one_wins(clinic: Clinic, wo
         }  # fmt: skip
         headers = {**clinic.as_("nurse"), "If-Match": '"1"'}
         results = race(clinic.client.app, clinic.engine, headers, urls, bodies)
-        codes = {n: r.status_code for n, r in results.items()}
-        assert sorted(codes.values()) in ([200, 409], [201, 409]), {
-            n: r.text for n, r in results.items()
-        }
-        winner, loser = ("A", "B") if codes["A"] == 201 else ("B", "A")
-        times = {"A": a_at, "B": b_at}
-        err = assert_error(results[loser], 409, field="body.scheduled_for")
-        assert err["message"] == _clash_message("C2", times[winner], times[loser])
-        with Session(clinic.engine) as db:
-            got = db.scalars(
-                select(TreatmentSession.scheduled_for).where(
-                    TreatmentSession.chair_id == uuid.UUID(chair),
-                    TreatmentSession.scheduled_for >= a_at,
-                    TreatmentSession.scheduled_for <= b_at,
-                )
-            ).all()
-        assert [g.replace(tzinfo=times[winner].tzinfo) for g in got] == [times[winner]]
+        _exactly_one_won(clinic, chair, results, {"A": a_at, "B": b_at})
