@@ -269,3 +269,20 @@ def test_a_booking_and_a_move_into_one_chair_exactly_one_wins(clinic: Clinic, wo
         headers = {**clinic.as_("nurse"), "If-Match": '"1"'}
         results = race(clinic.client.app, clinic.engine, headers, urls, bodies)
         _exactly_one_won(clinic, chair, results, {"A": a_at, "B": b_at})
+
+
+def test_a_session_of_a_stopped_course_does_not_move(clinic: Clinic, world: World) -> None:
+    """As a new booking: sessions need an active course (stop the course, cancel its
+    sessions; moving one would book a session the course no longer has)."""
+    prescriber = clinic.as_("prescriber")
+    url = f"{P}/patients/{world.patient_id}/courses"
+    course = ok(clinic.client.post(url, json=COURSE, headers=prescriber), 201)
+    s = ok(_book(clinic, world.patient_id, world.other_chair_id, T0, course_id=course["id"]), 201)
+    ok(_move(clinic, s["id"], T0 + timedelta(days=1)))  # active course: it moves
+    r = clinic.client.patch(
+        f"{P}/courses/{course['id']}", json={"phase": "stopped"},
+        headers={**prescriber, "If-Match": f'"{course["version"]}"'},
+    )  # fmt: skip
+    ok(r)
+    err = assert_error(_move(clinic, s["id"], T0 + timedelta(days=2), version=2), 409)
+    assert err["message"] == f"course {course['id']} is stopped; sessions need an active course"

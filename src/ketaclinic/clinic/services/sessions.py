@@ -123,7 +123,12 @@ def reschedule(
             field="status", value=row.status,
         )  # fmt: skip
     if row.course_id is not None:
-        locked(ctx, TreatmentCourse, row.course_id)
+        course = locked(ctx, TreatmentCourse, row.course_id)
+        if course is not None and course.phase not in ("induction", "maintenance"):
+            raise conflict(  # as a new booking: a stopped course's sessions are cancelled
+                f"course {course.id} is {course.phase}; sessions need an active course",
+                field="course_id", value=str(course.id),
+            )  # fmt: skip
     chair = _locked_chair(ctx, body.chair_id or row.chair_id)
     refuse_clash(ctx, chair, [body.scheduled_for], field="body.scheduled_for", moving=row.id)
     before = f"{_z(row.scheduled_for)}@Chair/{row.chair_id}"
