@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,64 +22,10 @@ from ketaclinic.clinic.services.auth import bootstrap_staff
 from ketaclinic.clinic.settings import STAFF_ROLES, Settings
 from ketaclinic.clinic.tables import AuditRecord
 from ketaclinic.clinic.tables_access import StaffTotp
-from tests.clinic.conftest import PASSWORD, ROLES, SECRET, Clinic, Clock, assert_error
+from tests.clinic.conftest import PASSWORD, SECRET, MfaClinic, assert_error
 from tests.clinic.world import build_world, reading
 
 P = "/api/v1"
-
-
-class MfaClinic(Clinic):
-    """A clinic where every role must use MFA; ``login`` enrols on first use, then signs
-    in with password and code, stepping the clock 30 s so no code is reused."""
-
-    keys: dict[str, bytes]
-
-    def code(self, role: str) -> str:
-        return totp.totp(self.keys[role], self.clock().timestamp())
-
-    def password_step(self, role: str) -> dict[str, Any]:
-        r = self.client.post(f"{P}/auth/login", json={"username": role, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return dict(r.json())
-
-    def login(self, role: str) -> dict[str, str]:
-        step = self.password_step(role)
-        auth = {"Authorization": f"Bearer {step['mfa_token']}"}
-        if step["mfa"] == "enrol":
-            e = self.client.post(f"{P}/auth/mfa/enrol", headers=auth)
-            assert e.status_code == 201, e.text
-            self.keys[role] = totp.b32_decode(e.json()["secret_base32"])
-            r = self.client.post(
-                f"{P}/auth/mfa/confirm", json={"code": self.code(role)}, headers=auth
-            )
-            assert r.status_code == 200, r.text
-            return {"Authorization": f"Bearer {r.json()['session']['token']}"}
-        self.clock.offset += timedelta(seconds=totp.STEP_S)
-        body = {"mfa_token": step["mfa_token"], "code": self.code(role)}
-        r = self.client.post(f"{P}/auth/login/mfa", json=body)
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-@pytest.fixture
-def mfa_clinic(db_url: str, engine: Engine) -> Iterator[MfaClinic]:
-    settings = Settings(  # the production default: MFA for every staff role
-        secret_key=SECRET, database_url=db_url, password_hash_profile="test-only-cheap"
-    )
-    assert settings.mfa_roles == frozenset(STAFF_ROLES)
-    clock = Clock()
-    app = create_app(settings, engine=engine, clock=clock)
-    users = {}
-    with app.state.sessionmaker() as db:
-        for role in ROLES:
-            users[role] = bootstrap_staff(
-                db, username=role, display_name=f"Test {role}", role=role, password=PASSWORD,
-                ph=hasher(settings.argon2_params), audit_key=SECRET.encode(), node_id="test",
-            ).id  # fmt: skip
-    with TestClient(app, raise_server_exceptions=False) as client:
-        c = MfaClinic(client, settings, engine, clock, users)
-        c.keys = {}
-        yield c
 
 
 def _events(engine: Engine, event: str) -> list[AuditRecord]:
@@ -299,7 +244,8 @@ def test_mfa_off_for_roles_not_listed(db_url: str, engine: Engine) -> None:
         key = totp.b32_decode(e.json()["secret_base32"])
         r = client.post(f"{P}/auth/mfa/confirm", json={"code": totp.totp(key, time.time())},
                         headers=h)  # fmt: skip
-        assert r.json() == {"enrolled": True, "session": None}
+        body = r.json()
+        assert (body["enrolled"], body["session"], len(body["recovery_codes"])) == (True, None, 10)
         assert (
             client.post(login, json={"username": "nurse", "password": PASSWORD}).json()["mfa"]
             == "code"

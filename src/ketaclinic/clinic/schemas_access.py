@@ -22,9 +22,15 @@ __all__ = [
     "MfaConfirm",
     "MfaConfirmed",
     "MfaEnrolment",
+    "MfaRecoveryCodes",
 ]
 
 Code = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+#: At the login's code step: a TOTP code, or a recovery code (24 base32 characters, any
+#: case, spaces or hyphens between groups: services/mfa_recovery.py).
+LoginCode = Annotated[
+    str, Field(min_length=6, max_length=40, pattern=r"^([0-9]{6}|[A-Za-z2-7][A-Za-z2-7 -]+)$")
+]
 
 
 class MfaChallenge(_Out):
@@ -39,7 +45,7 @@ class MfaChallenge(_Out):
 
 class MfaCodeLogin(_In):
     mfa_token: Annotated[str, Field(min_length=8, max_length=400)]
-    code: Code
+    code: LoginCode
 
 
 class MfaEnrolment(_Out):
@@ -63,6 +69,14 @@ class MfaConfirmed(_Out):
 
     enrolled: bool
     session: LoginResponse | None = None
+    #: one-time recovery codes, shown once (services/mfa_recovery.py)
+    recovery_codes: list[str] = Field(default_factory=list)
+
+
+class MfaRecoveryCodes(_Out):
+    """A new set of one-time recovery codes, shown once; the previous set no longer works."""
+
+    recovery_codes: list[str]
 
 
 class BreakGlassOpen(_In):

@@ -6,6 +6,10 @@ which never lives in the database, so a database dump alone does not reveal it.
 ``last_step`` is the last accepted RFC 6238 time step: a code at or before it is refused
 (no replay). ``confirmed_at`` is NULL while enrolment waits for its first valid code.
 
+``staff_recovery_codes``: one-time MFA recovery codes (``services/mfa_recovery.py``), 120
+random bits each, stored as SHA-256 only (OWASP ASVS 5.0.0 6.5.2 allows a plain hash at
+112 bits or more); ``used_at`` is set once, by a conditional UPDATE.
+
 ``break_glass_grants``: a user who may not normally read a patient's chart opens access to
 that one patient, with a reason, until ``expires_at`` (or until revoked).
 """
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.clinic.tables import Base, UTCDateTime, new_id, utcnow
 
-__all__ = ["BreakGlassGrant", "StaffTotp"]
+__all__ = ["BreakGlassGrant", "StaffRecoveryCode", "StaffTotp"]
 
 
 class StaffTotp(Base):
@@ -34,6 +38,16 @@ class StaffTotp(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id"), nullable=True
     )
+
+
+class StaffRecoveryCode(Base):
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class BreakGlassGrant(Base):

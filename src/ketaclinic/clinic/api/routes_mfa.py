@@ -20,8 +20,9 @@ from ketaclinic.clinic.schemas_access import (
     MfaConfirm,
     MfaConfirmed,
     MfaEnrolment,
+    MfaRecoveryCodes,
 )
-from ketaclinic.clinic.services import auth, mfa
+from ketaclinic.clinic.services import auth, mfa, mfa_recovery
 from ketaclinic.clinic.services.errors import ServiceError, forbidden, unauthorized
 from ketaclinic.clinic.settings import Settings
 from ketaclinic.clinic.tables import StaffUser
@@ -56,7 +57,8 @@ def _session(db: DB, request: Request, user: StaffUser, now: datetime) -> schema
 
 @router.post("/auth/login/mfa", response_model=schemas.LoginResponse)
 def login_code(body: MfaCodeLogin, request: Request, db: DB, settings: SettingsDep) -> object:
-    """The second step: the ``mfa_token`` of the password step and a TOTP code.
+    """The second step: the ``mfa_token`` of the password step and a TOTP code, or one of
+    the user's one-time recovery codes (services/mfa_recovery.py).
 
     A wrong, expired or already used code gets 401 and counts as a failed login.
     """
@@ -64,14 +66,20 @@ def login_code(body: MfaCodeLogin, request: Request, db: DB, settings: SettingsD
     user = mfa.step_user(db, body.mfa_token, kind="code", secret_key=_key(settings), now=now)
     check_throttle(request, user.username, now)
     throttle, address = request.app.state.login_throttle, _ip(request) or "?"
-    if not mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now):
+    if mfa_recovery.looks_like(body.code):
+        codes_left = mfa_recovery.use(db, user.id, body.code, now=now)
+        ok, how = codes_left is not None, f"recovery;left={codes_left}"
+    else:
+        ok = mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now)
+        how = "totp"
+    if not ok:
         db.rollback()
         _audit(db, settings, request, user, "auth.mfa", f"StaffUser/{user.id}", outcome=4)
         db.commit()
         throttle.failed(user.username, address, now)
         raise unauthorized("the code is wrong, expired or already used")
     reply = _session(db, request, user, now)
-    _audit(db, settings, request, user, "auth.login", f"StaffUser/{user.id};mfa=totp")
+    _audit(db, settings, request, user, "auth.login", f"StaffUser/{user.id};mfa={how}")
     db.commit()
     throttle.succeeded(user.username, address)
     return reply
@@ -108,10 +116,11 @@ def enrol_self(request: Request, response: Response, db: DB, token: Token,
 
 
 @router.post("/auth/mfa/confirm", response_model=MfaConfirmed)
-def confirm_self(body: MfaConfirm, request: Request, db: DB, token: Token,
-                 settings: SettingsDep) -> object:  # fmt: skip
-    """Confirm your enrolment with a code from the app. With an enrolment token (after
-    the password step) the reply also carries a new session."""
+def confirm_self(body: MfaConfirm, request: Request, response: Response, db: DB,
+                 token: Token, settings: SettingsDep) -> object:  # fmt: skip
+    """Confirm your enrolment with a code from the app. The reply carries ten one-time
+    recovery codes (shown once) and, with an enrolment token (after the password step),
+    a new session."""
     user, via_enrol_token = _enrollee(request, db, token, settings)
     now = request.app.state.clock()
     check_throttle(request, user.username, now)
@@ -127,13 +136,39 @@ def confirm_self(body: MfaConfirm, request: Request, db: DB, token: Token,
             field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
         )  # fmt: skip
     _audit(db, settings, request, user, "staff.mfa_confirm", f"StaffUser/{user.id}", action="U")
+    codes = mfa_recovery.issue(db, user.id, now=now)
+    _audit(db, settings, request, user, "staff.mfa_recovery_codes",
+           f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
     session = None
     if via_enrol_token:
         session = _session(db, request, user, now)
         _audit(db, settings, request, user, "auth.login", f"StaffUser/{user.id};mfa=totp")
     db.commit()
     throttle.succeeded(user.username, address)
-    return MfaConfirmed(enrolled=True, session=session)
+    response.headers.update(_NO_STORE)
+    return MfaConfirmed(enrolled=True, session=session, recovery_codes=codes)
+
+
+@router.post("/auth/mfa/recovery-codes", response_model=MfaRecoveryCodes, status_code=201)
+def new_recovery_codes(request: Request, response: Response, db: DB, token: Token,
+                       settings: SettingsDep) -> object:  # fmt: skip
+    """A new set of one-time recovery codes for the signed-in user (staff session, MFA
+    enrolled), shown once; the previous set stops working."""
+    principal = caller_for(request, db, token)
+    user = db.get(StaffUser, principal.id) if principal.kind == "user" else None
+    if user is None:
+        raise forbidden("only staff users have recovery codes")
+    if not mfa.is_enrolled(db, user.id):
+        raise ServiceError(
+            409, "conflict", "recovery codes need a confirmed MFA enrolment; enrol first",
+            field="mfa", limit="a confirmed TOTP enrolment",
+        )  # fmt: skip
+    codes = mfa_recovery.issue(db, user.id, now=request.app.state.clock())
+    _audit(db, settings, request, user, "staff.mfa_recovery_codes",
+           f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
+    db.commit()
+    response.headers.update(_NO_STORE)
+    return MfaRecoveryCodes(recovery_codes=codes)
 
 
 @router.post("/staff/{user_id}/mfa", response_model=MfaEnrolment, status_code=201, tags=["staff"])

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic import totp
 from ketaclinic.clinic.secret_box import SecretBox, UnwrapError
+from ketaclinic.clinic.services import mfa_recovery
 from ketaclinic.clinic.services.context import Ctx
 from ketaclinic.clinic.services.errors import ServiceError, conflict, not_found, unauthorized
 from ketaclinic.clinic.tables import AuthSession, StaffUser
@@ -246,6 +247,7 @@ def confirm(db: Session, user: StaffUser, code: str, *, box: SecretBox, now: dat
 def reset(db: Session, user_id: uuid.UUID, *, now: datetime) -> bool:
     """Remove the user's MFA and end their sessions; True if there was any (no commit)."""
     gone = db.execute(delete(StaffTotp).where(StaffTotp.user_id == user_id))
+    mfa_recovery.void(db, user_id)  # the codes belong to the enrolment
     db.execute(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
