@@ -59,12 +59,19 @@ def test_enrol_then_sign_in_with_a_code(mfa_page: Any, mfa_server: Server, brows
     # the password step left no usable token in the tab
     assert page.evaluate("sessionStorage.getItem('ketaclinic.token')") is None
     key = totp.b32_decode(secret.inner_text())
-    code = page.get_by_label("Code")
+    code = page.get_by_label("Code", exact=True)
     code.fill(f"{(int(totp.totp(key, time.time())) + 1) % 10**6:06d}")
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#mfa-error")).to_contain_text("wrong")
     code.fill(totp.totp(key, time.time()))
     page.get_by_role("button", name="Verify").click()
+    # the recovery codes, shown once, before the app opens
+    codes = page.locator("#mfa-code-list li")
+    expect(codes).to_have_count(10)
+    recovery = codes.all_inner_texts()
+    assert all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}", c) for c in recovery), recovery
+    assert page.evaluate("sessionStorage.getItem('ketaclinic.token')") is None
+    page.get_by_role("button", name="I have stored these codes").click()
     page.wait_for_url("**/dashboard")
     assert page.evaluate("sessionStorage.getItem('ketaclinic.token')").startswith("kcs_")
 
@@ -77,12 +84,31 @@ def test_enrol_then_sign_in_with_a_code(mfa_page: Any, mfa_server: Server, brows
         expect(pg.locator("#mfa-enrol")).to_be_hidden()
         assert pg.evaluate("sessionStorage.getItem('ketaclinic.token')") is None
         # the enrolment's code is spent; the next step's code is inside the +-1 window
-        pg.get_by_label("Code").fill(totp.totp(key, time.time() + totp.STEP_S))
+        pg.get_by_label("Code", exact=True).fill(totp.totp(key, time.time() + totp.STEP_S))
         pg.get_by_role("button", name="Verify").click()
         pg.wait_for_url("**/dashboard")
         expect(pg.locator("h1")).to_be_visible()
     finally:
         ctx.close()
+
+    # 3. no phone at hand: a recovery code, typed as read off paper, signs in once
+    for attempt in ("first", "again"):
+        ctx = browser.new_context(viewport=TABLET, base_url=server.url)
+        try:
+            pg = ctx.new_page()
+            _password(pg, server, "desk.lee")
+            pg.get_by_label("Code", exact=True).fill(recovery[4].replace("-", " ").upper())
+            pg.get_by_role("button", name="Verify").click()
+            if attempt == "first":
+                pg.wait_for_url("**/dashboard")
+            else:  # refused, and the code step stays open for another code
+                expect(pg.locator("#mfa-error")).to_contain_text("already used")
+                expect(pg.locator("#mfa-form")).to_be_visible()
+                pg.get_by_label("Code", exact=True).fill(recovery[5])
+                pg.get_by_role("button", name="Verify").click()
+                pg.wait_for_url("**/dashboard")
+        finally:
+            ctx.close()
 
 
 def test_roles_without_mfa_sign_in_with_the_password(mfa_page: Any, mfa_server: Server) -> None:

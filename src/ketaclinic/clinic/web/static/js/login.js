@@ -65,10 +65,10 @@ mfaForm.addEventListener("submit", async (ev) => {
       await finish(await post("/auth/login/mfa", { mfa_token: step.mfa_token, code }), step.username);
     } else {
       const r = await post("/auth/mfa/confirm", { code }, step.mfa_token);
-      await finish(r.session, step.username);
+      showCodes(r.recovery_codes, () => finish(r.session, step.username));
     }
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401 && e.code === "unauthorized" && /expired|not valid/.test(e.message)) {
+    if (e instanceof ApiError && e.status === 401 && e.code === "unauthorized" && /is not valid/.test(e.message)) { // the challenge, not the code
       restart(e.message); return;
     }
     mfaErr.hidden = false;
@@ -76,3 +76,14 @@ mfaForm.addEventListener("submit", async (ev) => {
     mfaForm.code.value = ""; mfaForm.code.focus();
   }
 });
+
+// Shown once, after enrolment: the one-time recovery codes, then on to the app.
+function showCodes(codes, next) {
+  mfaForm.hidden = true;
+  const list = document.getElementById("mfa-code-list");
+  list.replaceChildren(...codes.map((c) => { const li = document.createElement("li"); li.textContent = c; return li; }));
+  document.getElementById("mfa-codes").hidden = false;
+  const done = document.getElementById("mfa-codes-done");
+  done.addEventListener("click", next, { once: true });
+  done.focus();
+}
