@@ -175,6 +175,24 @@ def test_pump_program_merges_equal_rates_and_json_round_trips() -> None:
     assert d["program"][0]["rate_ml_per_h"] == pytest.approx(prog[0][1])
 
 
+def test_effect_mode_program_has_no_roundoff_steps() -> None:
+    """Regression: once the bolus has Ce on its way, "target - free response" is roundoff
+    (about 1e-14 mg/min) and showed as program steps of 0.000000000002 mL/h. The pump is
+    off from the end of the bolus until maintenance starts: one step, not dozens."""
+    r = run_tci(KAMP, P70, 200.0, site="effect", duration_min=20)  # default 1 mg/mL pump
+    rates = r.rate_ml_per_h
+    assert not np.any((rates > 0) & (rates < 1e-3)), rates[(rates > 0) & (rates < 1e-3)]
+    prog = r.pump_program()
+    off = [i for i, (_, rate) in enumerate(prog) if rate == 0.0]
+    assert off == [2]  # bolus at the pump maximum, its tail, then off until maintenance
+    # the pump restarts once Ce has reached the target (within 0.5%) and plasma, falling
+    # from its overshoot, has come down to it (Shafer & Gregg's switch to maintenance)
+    k = round(prog[3][0] / r.update_min)
+    assert r.effect_site_ng_per_ml is not None
+    assert r.effect_site_ng_per_ml[k] >= 0.995 * 200.0
+    assert r.plasma_ng_per_ml[k] <= 200.0 < r.plasma_ng_per_ml[k - 1]
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     targets=st.lists(st.floats(0, 1000), min_size=1, max_size=4),

@@ -67,6 +67,10 @@ __all__ = [  # the types of tci_types, re-exported, and the algorithms
 #: Ce within this fraction of the target counts as reached (effect modes switch to
 #: plasma-targeting maintenance).
 _REACHED = 0.005
+#: A computed rate below this fraction of the pump maximum is roundoff and is set to 0
+#: (pumps resolve about 0.01-0.1 mL/h, 1e-5 to 1e-4 of a 1,200 mL/h maximum: 1e-9 is far
+#: below any real setting).
+_NOISE = 1e-9
 #: At most this many update intervals in one run (one week at 3-s updates).
 MAX_STEPS = 200_000
 
@@ -291,7 +295,10 @@ def run_tci(
                 u = min(u, u_plasma)
             if site == "effect-cp-limited":
                 u = min(u, (c_t * (1.0 + lf) - float(cp_next @ x)) / g_cp)
-        u = min(max(u, 0.0), u_max)
+        # Below _NOISE x the pump maximum a rate is the roundoff of "target - free response"
+        # (about 1e-14 mg/min once the effect site sits at its target), not a dose: it
+        # would show as a program step of 0.000000000002 mL/h that no pump can run.
+        u = min(u, u_max) if u > _NOISE * u_max else 0.0
         rates[k] = u
         x = phi @ x + gamma * u
         states[k + 1] = x
