@@ -68,12 +68,37 @@ def test_a_recovery_code_signs_in_once(mfa_clinic: MfaClinic) -> None:
     assert _sign_in(c, "nurse", c.code("nurse")).status_code == 200
 
 
+def test_a_recovery_sign_in_spends_its_challenge(mfa_clinic: MfaClinic) -> None:
+    """Regression: the password step's challenge is bound to the last TOTP step, which a
+    recovery code did not move, so one password check gave a session per recovery code
+    for 5 minutes."""
+    c = mfa_clinic
+    codes = _enrol(c, "nurse")
+    step = c.password_step("nurse")
+    body = {"mfa_token": step["mfa_token"], "code": codes[0]}
+    assert c.client.post(f"{P}/auth/login/mfa", json=body).status_code == 200
+    again = c.client.post(f"{P}/auth/login/mfa", json={**body, "code": codes[1]})
+    assert "expired or is not valid" in assert_error(again, 401)["message"]
+    # codes[1] was not spent by that refusal; a new challenge takes it
+    assert _sign_in(c, "nurse", codes[1]).status_code == 200
+
+
 def test_a_new_set_voids_the_old_one(mfa_clinic: MfaClinic) -> None:
     c = mfa_clinic
     old = _enrol(c, "nurse")
     c.clock.offset += timedelta(seconds=totp.STEP_S)
     session = c.login("nurse")
-    r = c.client.post(f"{P}/auth/mfa/recovery-codes", headers=session)
+    url = f"{P}/auth/mfa/recovery-codes"
+    # a session alone is not enough: a current code from the app, checked and throttled
+    assert_error(c.client.post(url, headers=session), 422)
+    c.clock.offset += timedelta(seconds=totp.STEP_S)
+    good = c.code("nurse")
+    bad = f"{(int(good) + 1) % 10**6:06d}"
+    err = assert_error(c.client.post(url, json={"code": bad}, headers=session), 422)
+    assert err["field"] == "body.code"
+    assert _refs(c, "staff.mfa_recovery_codes")[-1] == f"StaffUser/{c.users['nurse']}"
+    assert_error(_sign_in(c, "nurse", "zzzz-zzzz-zzzz-zzzz-zzzz-zzzz"), 401)  # 2nd failure
+    r = c.client.post(url, json={"code": good}, headers=session)
     assert r.status_code == 201, r.text
     assert r.headers["Cache-Control"] == "no-store"
     new = r.json()["recovery_codes"]
@@ -85,10 +110,11 @@ def test_a_new_set_voids_the_old_one(mfa_clinic: MfaClinic) -> None:
 
 def test_new_codes_need_an_enrolled_staff_user(clinic: Clinic) -> None:
     """The ordinary test clinic: MFA off, so the nurse has none."""
-    r = clinic.client.post(f"{P}/auth/mfa/recovery-codes", headers=clinic.as_("nurse"))
+    url = f"{P}/auth/mfa/recovery-codes"
+    r = clinic.client.post(url, json={"code": "123456"}, headers=clinic.as_("nurse"))
     err = assert_error(r, 409, field="mfa")
     assert err["message"] == "recovery codes need a confirmed MFA enrolment; enrol first"
-    assert_error(clinic.client.post(f"{P}/auth/mfa/recovery-codes"), 401)
+    assert_error(clinic.client.post(url, json={"code": "123456"}), 401)
 
 
 def test_an_admin_reset_voids_the_codes(mfa_clinic: MfaClinic) -> None:
@@ -126,6 +152,6 @@ def test_wrong_recovery_codes_are_throttled(mfa_clinic: MfaClinic) -> None:
     body = {"mfa_token": step["mfa_token"], "code": codes[0]}
     assert_error(c.client.post(f"{P}/auth/login/mfa", json=body), 429)
     # malformed codes are refused before any lookup (422 names the field)
-    for bad in ("12345", "abc!", "x" * 41):
+    for bad in ("12345", "abc!", "x" * 81):
         body = {"mfa_token": step["mfa_token"], "code": bad}
         assert_error(c.client.post(f"{P}/auth/login/mfa", json=body), 422, field="body.code")

@@ -29,7 +29,8 @@ Code = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
 #: At the login's code step: a TOTP code, or a recovery code (24 base32 characters, any
 #: case, spaces or hyphens between groups: services/mfa_recovery.py).
 LoginCode = Annotated[
-    str, Field(min_length=6, max_length=40, pattern=r"^([0-9]{6}|[A-Za-z2-7][A-Za-z2-7 -]+)$")
+    str,
+    Field(min_length=6, max_length=80, pattern=r"^\s*([0-9]{6}|[A-Za-z2-7][A-Za-z2-7\s-]+)\s*$"),
 ]
 
 

@@ -66,11 +66,12 @@ def login_code(body: MfaCodeLogin, request: Request, db: DB, settings: SettingsD
     user = mfa.step_user(db, body.mfa_token, kind="code", secret_key=_key(settings), now=now)
     check_throttle(request, user.username, now)
     throttle, address = request.app.state.login_throttle, _ip(request) or "?"
-    if mfa_recovery.looks_like(body.code):
-        codes_left = mfa_recovery.use(db, user.id, body.code, now=now)
+    code = body.code.strip()
+    if mfa_recovery.looks_like(code):
+        codes_left = mfa_recovery.use(db, user.id, code, now=now)
         ok, how = codes_left is not None, f"recovery;left={codes_left}"
     else:
-        ok = mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now)
+        ok = mfa.check_code(db, user.id, code, box=mfa.box_for(_key(settings)), now=now)
         how = "totp"
     if not ok:
         db.rollback()
@@ -150,10 +151,13 @@ def confirm_self(body: MfaConfirm, request: Request, response: Response, db: DB,
 
 
 @router.post("/auth/mfa/recovery-codes", response_model=MfaRecoveryCodes, status_code=201)
-def new_recovery_codes(request: Request, response: Response, db: DB, token: Token,
-                       settings: SettingsDep) -> object:  # fmt: skip
+def new_recovery_codes(body: MfaConfirm, request: Request, response: Response, db: DB,
+                       token: Token, settings: SettingsDep) -> object:  # fmt: skip
     """A new set of one-time recovery codes for the signed-in user (staff session, MFA
-    enrolled), shown once; the previous set stops working."""
+    enrolled), shown once; the previous set stops working. Needs a current code from the
+    authenticator app: a stolen session alone must not turn into lasting MFA bypass
+    codes (and must not void the user's paper ones). Wrong codes count in the login
+    throttle."""
     principal = caller_for(request, db, token)
     user = db.get(StaffUser, principal.id) if principal.kind == "user" else None
     if user is None:
@@ -163,10 +167,24 @@ def new_recovery_codes(request: Request, response: Response, db: DB, token: Toke
             409, "conflict", "recovery codes need a confirmed MFA enrolment; enrol first",
             field="mfa", limit="a confirmed TOTP enrolment",
         )  # fmt: skip
-    codes = mfa_recovery.issue(db, user.id, now=request.app.state.clock())
+    now = request.app.state.clock()
+    check_throttle(request, user.username, now)
+    throttle, address = request.app.state.login_throttle, _ip(request) or "?"
+    if not mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now):
+        db.rollback()
+        _audit(db, settings, request, user, "staff.mfa_recovery_codes", f"StaffUser/{user.id}",
+               action="C", outcome=4)  # fmt: skip
+        db.commit()
+        throttle.failed(user.username, address, now)
+        raise ServiceError(
+            422, "validation_error", "the code is wrong, expired or already used",
+            field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
+        )  # fmt: skip
+    codes = mfa_recovery.issue(db, user.id, now=now)
     _audit(db, settings, request, user, "staff.mfa_recovery_codes",
            f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
     db.commit()
+    throttle.succeeded(user.username, address)
     response.headers.update(_NO_STORE)
     return MfaRecoveryCodes(recovery_codes=codes)
 

@@ -113,11 +113,18 @@ def issue_step(
     """After a correct password: the second step due, or None (issue a session now)."""
     row = _row(db, user.id)
     if row is not None and row.confirmed_at is not None:
-        bind = str(row.last_step if row.last_step is not None else -1)
-        return _make(secret_key, "code", user.id, now + CHALLENGE_TTL, bind)
+        return _make(secret_key, "code", user.id, now + CHALLENGE_TTL, _bind(db, row))
     if user.role in mfa_roles:
         return _make(secret_key, "enrol", user.id, now + ENROL_TTL, "enrol")
     return None
+
+
+def _bind(db: Session, row: StaffTotp) -> str:
+    """What a challenge is bound to: the last accepted TOTP step and the number of used
+    recovery codes. Either moves when a code signs in, which spends the challenge. (A new
+    set of recovery codes resets the count, but needs a TOTP code, which moves the step.)"""
+    step = row.last_step if row.last_step is not None else -1
+    return f"{step}-{mfa_recovery.used(db, row.user_id)}"
 
 
 def _make(secret_key: bytes, kind: str, user_id: uuid.UUID, exp: datetime, bind: str) -> MfaStep:
@@ -155,7 +162,7 @@ def step_user(db: Session, token: str, *, kind: str, secret_key: bytes, now: dat
     if kind == "code":
         if row is None or row.confirmed_at is None:
             raise bad
-        if bind != str(row.last_step if row.last_step is not None else -1):
+        if bind != _bind(db, row):
             raise bad  # a code was accepted since: the challenge is spent
     elif row is not None and row.confirmed_at is not None:
         raise bad  # enrolled meanwhile: sign in with password and code

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.tables_access import StaffRecoveryCode
 
-__all__ = ["CODES", "issue", "left", "looks_like", "use", "void"]
+__all__ = ["CODES", "issue", "left", "looks_like", "use", "used", "void"]
 
 #: Codes per set (a common count; enough for years of a rare emergency).
 CODES = 10
@@ -80,6 +80,15 @@ def use(db: Session, user_id: uuid.UUID, code: str, *, now: datetime) -> int | N
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return left(db, user_id)
+
+
+def used(db: Session, user_id: uuid.UUID) -> int:
+    """Used codes of the user's current set (part of what a sign-in challenge is bound
+    to: ``services/mfa.py``)."""
+    q = select(func.count()).where(
+        StaffRecoveryCode.user_id == user_id, StaffRecoveryCode.used_at.is_not(None)
+    )
+    return int(db.scalar(q) or 0)
 
 
 def left(db: Session, user_id: uuid.UUID) -> int:
