@@ -160,7 +160,11 @@ def transition(
     Only one session may be in progress per chair (409 otherwise).
     """
     ctx.require("session.run")
-    row = load_session(ctx, session_id)
+    # locked as a move locks it: a start racing a reschedule waits, then sees the new
+    # version (If-Match -> 412) instead of starting the session in its old chair
+    row = locked(ctx, TreatmentSession, session_id)
+    if row is None:
+        raise not_found("session", session_id)
     check_if_match(if_match, row.version)
     if new_status not in TRANSITIONS[row.status]:
         raise conflict(
