@@ -133,3 +133,26 @@ def test_memory_stays_bounded(engine: Engine) -> None:
 def test_window_must_be_positive(bad: float) -> None:
     with pytest.raises(ValueError, match="window_s must be > 0 s"):
         ReadLog(bad)
+
+
+def test_a_savepoint_release_is_not_the_commit(engine: Engine) -> None:
+    """SQLAlchemy fires after_commit for a released savepoint too; only the outermost
+    commit makes a read count as recorded (the outer transaction may still roll back)."""
+    log = ReadLog(300)
+    factory = make_sessionmaker(engine)
+    log.install(factory)
+    key = ("user", "u2", None, "reading.list", "TreatmentSession/s2/readings", "p2")
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    with factory() as db:
+        db.begin()
+        with db.begin_nested():
+            log.stage(db, key, now)
+        assert not log.recorded_recently(key, now)
+        db.rollback()
+    assert not log.recorded_recently(key, now)
+    with factory() as db:
+        db.begin()
+        with db.begin_nested():
+            log.stage(db, key, now)
+        db.commit()
+    assert log.recorded_recently(key, now)

@@ -73,6 +73,8 @@ class ReadLog:
         event.listen(factory, "after_soft_rollback", self._rolled_back)
 
     def _committed(self, db: Session) -> None:
+        if db.in_nested_transaction():  # a savepoint released: the outer commit decides
+            return
         pending = db.info.pop(_PENDING, None)
         if not pending:
             return
