@@ -190,3 +190,16 @@ def test_every_read_a_grant_opens_is_marked_high(clinic: Clinic, world: World) -
     assert f"{P}/patients/{w.patient_id}" in opened
     assert f"{P}/sessions/{w.session_id}/readings" in opened
     assert len(opened) >= 10, opened
+
+
+def test_me_lists_the_callers_open_grants(clinic: Clinic, world: World) -> None:
+    """The chart page shows an open grant from GET /auth/me (web/static/js/
+    patient_breakglass.js): open, then revoked."""
+    c, w, desk = clinic, world, clinic.as_("front_desk")
+    assert c.client.get(f"{P}/auth/me", headers=desk).json()["break_glass"] == []
+    grant = open_grant(c, w, desk).json()
+    me = c.client.get(f"{P}/auth/me", headers=desk).json()
+    assert me["break_glass"] == [{"grant_id": grant["id"], "patient_id": w.patient_id}]
+    r = c.client.post(f"{P}/break-glass/{grant['id']}/revoke", headers=c.as_("auditor"))
+    assert r.status_code == 200, r.text
+    assert c.client.get(f"{P}/auth/me", headers=desk).json()["break_glass"] == []

@@ -183,6 +183,13 @@ def test_order_check_roles_come_from_the_matrix(world: World) -> None:
         )
     r = world.client.post(f"{P}/ui/orders/check", json=body, headers=world.h("dr.ross"))
     assert r.status_code == 200, r.text
+    # a break-glass grant opens a chart to read, not the dose calculator
+    pid = world.patient_id()
+    grant = {"patient_id": pid, "reason": "collapsed in the waiting room", "minutes": 10}
+    desk = world.h("desk.lee")
+    assert world.client.post(f"{P}/break-glass", json=grant, headers=desk).status_code == 201
+    r = world.client.post(f"{P}/ui/orders/check", json={**body, "patient_id": pid}, headers=desk)
+    assert_error(r, 403)
 
 
 def test_orderable_sessions_soonest_first_and_who_may_list_them(world: World) -> None:

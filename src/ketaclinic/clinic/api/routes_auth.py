@@ -83,7 +83,11 @@ def logout(ctx: Context, token: Token) -> None:
 
 
 @router.get("/auth/me")
-def me(ctx: Context) -> dict[str, str]:
-    """Who the token belongs to."""
+def me(ctx: Context) -> dict[str, object]:
+    """Who the token belongs to, with the caller's open break-glass grants (grant and
+    patient ids: the patient chart shows an open grant from here, not from a copy kept in
+    the browser that a revoke or an expiry would leave stale)."""
     p = ctx.principal
-    return {"id": str(p.id), "kind": p.kind, "role": p.role, "name": p.name}
+    grants = [{"grant_id": str(g), "patient_id": str(pid)} for pid, g in p.break_glass]
+    return {"id": str(p.id), "kind": p.kind, "role": p.role, "name": p.name,
+            "break_glass": grants}  # fmt: skip

@@ -57,7 +57,7 @@ class Ctx:
     #: None records every read
     reads: ReadLog | None = None
 
-    def require(self, action: str) -> None:
+    def require(self, action: str, *, break_glass: bool = True) -> None:
         """Refuse with 403 unless the caller's role may perform ``action``.
 
         A refusal is itself audited (outcome 4; OWASP ASVS 5.0.0 16.3.2), in its own
@@ -68,11 +68,12 @@ class Ctx:
         patient to be a granted one (else 403, audited) and adds a HIGH-priority
         ``breakglass.access`` record. Every patient-data read writes an audit record with
         its patient before it returns (tests/clinic/test_audit.py), so the check cannot
-        be skipped; a read without a single patient is refused.
+        be skipped; a read without a single patient is refused. ``break_glass=False``
+        refuses grant holders too (a tool that computes rather than reads the chart).
         """
         if allowed(self.principal.role, action):
             return
-        if self.principal.break_glass and action in BREAK_GLASS_ACTIONS:
+        if break_glass and self.principal.break_glass and action in BREAK_GLASS_ACTIONS:
             self.break_glass_action = self.break_glass_action or action
             return
         self.break_glass_action = None

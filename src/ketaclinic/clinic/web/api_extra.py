@@ -209,7 +209,9 @@ def _order_inputs(ctx: Ctx, body: OrderIn) -> tuple[float, dict[str, Any], dict[
 @router.post("/orders/check", openapi_extra=PHI)
 def order_check(body: OrderIn, ctx: Context) -> dict[str, Any]:
     """The calculator's dose, volume and pump rate with every limit met; nothing enforced."""
-    ctx.require("order.read")  # as POST /sessions/{id}/orders/check; a refusal is audited
+    # as POST /sessions/{id}/orders/check (a refusal is audited), but not through a
+    # break-glass grant: that opens a chart to read, not the dose calculator
+    ctx.require("order.read", break_glass=False)
     weight, args, summary = _order_inputs(ctx, body)
     out = clinical.dose_check(body.protocol_id, weight, args)
     pid = summary["patient_id"]
