@@ -103,7 +103,8 @@ def test_an_older_answer_does_not_replace_the_week_asked_for_last(
     row = _row(page, labels[chair])
     expect(row.locator("td div")).to_have_count(1)
     assert len(held) == 1  # the page's own first week, still unanswered
-    held[0].continue_()
-    page.wait_for_timeout(500)  # let the late answer arrive and be ignored
+    with page.expect_response(lambda r: r.url == held[0].request.url):
+        held[0].continue_()  # the late answer arrives (and must be ignored) ...
+    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # ... once handled
     expect(row.locator("td div")).to_have_count(1)
     expect(page.locator("#calendar thead th").nth(1)).to_contain_text("6 Oct")

@@ -11,7 +11,7 @@ async function init() {
   const user = currentUser();
   const canEdit = !!(user && user.role === "admin");
   const editor = $("rs-form").querySelector(".inline-form");
-  editor.hidden = !canEdit; editor.style.display = canEdit ? "" : "none";
+  editor.hidden = !canEdit;
   $("rs-protocol").addEventListener("change", () => load($("rs-protocol").value));
   $("rs-form").addEventListener("submit", save);
   try {

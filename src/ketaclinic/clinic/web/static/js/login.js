@@ -43,6 +43,9 @@ form.addEventListener("submit", async (ev) => {
     step = { ...r, username };
     form.hidden = true; mfaForm.hidden = false; mfaErr.hidden = true;
     document.getElementById("mfa-enrol").hidden = r.mfa !== "enrol";
+    document.getElementById("mfa-help").textContent = r.mfa === "enrol"
+      ? "Enter the 6-digit code your authenticator app shows for this key."
+      : "Enter the 6-digit code from your authenticator app, or one of your recovery codes if you do not have the app with you.";
     if (r.mfa === "enrol") {
       const e = await post("/auth/mfa/enrol", {}, r.mfa_token);
       document.getElementById("mfa-secret").textContent = e.secret_base32;
@@ -84,6 +87,13 @@ function showCodes(codes, next) {
   list.replaceChildren(...codes.map((c) => { const li = document.createElement("li"); li.textContent = c; return li; }));
   document.getElementById("mfa-codes").hidden = false;
   const done = document.getElementById("mfa-codes-done");
-  done.addEventListener("click", next, { once: true });
+  done.onclick = async () => { // the session exists already: only opening the app is left
+    done.disabled = true;
+    try { await next(); } catch (e) {
+      done.disabled = false;
+      const p = document.getElementById("mfa-codes-error");
+      p.hidden = false; p.textContent = e instanceof ApiError ? e.message : "The server cannot be reached.";
+    }
+  };
   done.focus();
 }

@@ -7,7 +7,7 @@ let chosen = null;
 if (token()) { // schedule.js runs the page shell
   document.addEventListener("move-session", (ev) => choose(ev.detail));
   $("move-form").addEventListener("submit", move);
-  $("move-cancel").addEventListener("click", () => choose(null));
+  $("move-cancel").addEventListener("click", () => { choose(null); $("move-h").focus(); });
 }
 
 const utc = (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
@@ -26,7 +26,13 @@ function choose(detail) {
 
 async function move(ev) {
   ev.preventDefault();
-  if (!chosen) return;
+  const button = $("move-form").querySelector("button[type=submit]");
+  if (!chosen || button.disabled) return;
+  button.disabled = true; // one request per press: a second would meet a stale If-Match
+  try { await send(); } finally { button.disabled = false; }
+}
+
+async function send() {
   const at = $("move-at").value;
   const body = { scheduled_for: `${at.length === 16 ? `${at}:00` : at}Z`, chair_id: $("move-chair").value };
   const label = $("move-chair").selectedOptions[0].textContent;
@@ -38,5 +44,6 @@ async function move(ev) {
     const d = new Date(body.scheduled_for); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
     $("start").value = d.toISOString().slice(0, 10);
     document.dispatchEvent(new Event("schedule-changed"));
+    $("move-msg").focus(); // the button that had focus is hidden now
   } catch (e) { $("move-msg").textContent = e.message; }
 }
