@@ -155,3 +155,24 @@ def test_wrong_recovery_codes_are_throttled(mfa_clinic: MfaClinic) -> None:
     for bad in ("12345", "abc!", "x" * 81):
         body = {"mfa_token": step["mfa_token"], "code": bad}
         assert_error(c.client.post(f"{P}/auth/login/mfa", json=body), 422, field="body.code")
+
+
+def test_status_counts_the_codes_left(mfa_clinic: MfaClinic) -> None:
+    """GET /auth/mfa, for the Account page."""
+    c = mfa_clinic
+    codes = _enrol(c, "nurse")
+    c.clock.offset += timedelta(seconds=totp.STEP_S)
+    session = c.login("nurse")
+    url = f"{P}/auth/mfa"
+    assert c.client.get(url, headers=session).json() == {
+        "enrolled": True,
+        "recovery_codes_left": 10,
+    }
+    assert _sign_in(c, "nurse", codes[2]).status_code == 200
+    assert c.client.get(url, headers=session).json()["recovery_codes_left"] == 9
+    assert_error(c.client.get(url), 401)
+
+
+def test_status_of_a_user_without_mfa(clinic: Clinic) -> None:
+    r = clinic.client.get(f"{P}/auth/mfa", headers=clinic.as_("nurse"))
+    assert r.json() == {"enrolled": False, "recovery_codes_left": 0}

@@ -115,3 +115,30 @@ def test_roles_without_mfa_sign_in_with_the_password(mfa_page: Any, mfa_server: 
     _password(mfa_page, mfa_server, "nurse.kim")
     mfa_page.wait_for_url("**/dashboard")
     expect(mfa_page.locator("#mfa-form")).to_be_hidden()
+
+
+def test_account_page_makes_new_recovery_codes(mfa_page: Any, mfa_server: Server) -> None:
+    """A prescriber (MFA optional on this server) enrols through the API, then makes a new
+    set on the Account page with a current code; the old set stops working."""
+    page, server = mfa_page, mfa_server
+    _password(page, server, "dr.ross")
+    page.wait_for_url("**/dashboard")
+    page.get_by_role("link", name="Account").click()
+    expect(page.locator("#mfa-state")).to_contain_text("password only")
+    expect(page.locator("#codes-form")).to_be_hidden()
+    e = server.api("POST", "/auth/mfa/enrol", token=server.token("dr.ross"))
+    key = totp.b32_decode(e.json()["secret_base32"])
+    body = {"code": totp.totp(key, time.time())}
+    old = server.api("POST", "/auth/mfa/confirm", token=server.token("dr.ross"), json=body)
+    assert old.status_code == 200, old.text
+    page.reload()
+    expect(page.locator("#mfa-state")).to_contain_text("Recovery codes left: 10 of 10")
+    page.get_by_label("Code from your authenticator app").fill(
+        totp.totp(key, time.time() + totp.STEP_S)  # the next step: the last one is spent
+    )
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.locator("#codes-list li")).to_have_count(10)
+    new = page.locator("#codes-list li").all_inner_texts()
+    assert not set(new) & set(old.json()["recovery_codes"])
+    expect(page.locator("#codes-msg")).to_contain_text("the old ones no longer work")
+    expect(page.locator("#mfa-state")).to_contain_text("Recovery codes left: 10 of 10")

@@ -23,6 +23,7 @@ __all__ = [
     "MfaConfirmed",
     "MfaEnrolment",
     "MfaRecoveryCodes",
+    "MfaStatus",
 ]
 
 Code = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
@@ -72,6 +73,13 @@ class MfaConfirmed(_Out):
     session: LoginResponse | None = None
     #: one-time recovery codes, shown once (services/mfa_recovery.py)
     recovery_codes: list[str] = Field(default_factory=list)
+
+
+class MfaStatus(_Out):
+    """The caller's second factor."""
+
+    enrolled: bool
+    recovery_codes_left: int
 
 
 class MfaRecoveryCodes(_Out):

@@ -21,6 +21,7 @@ from ketaclinic.clinic.schemas_access import (
     MfaConfirmed,
     MfaEnrolment,
     MfaRecoveryCodes,
+    MfaStatus,
 )
 from ketaclinic.clinic.services import auth, mfa, mfa_recovery
 from ketaclinic.clinic.services.errors import ServiceError, forbidden, unauthorized
@@ -150,6 +151,24 @@ def confirm_self(body: MfaConfirm, request: Request, response: Response, db: DB,
     return MfaConfirmed(enrolled=True, session=session, recovery_codes=codes)
 
 
+def _staff_user(request: Request, db: DB, token: str) -> StaffUser:
+    principal = caller_for(request, db, token)
+    user = db.get(StaffUser, principal.id) if principal.kind == "user" else None
+    if user is None:
+        raise forbidden("only staff users have MFA")
+    return user
+
+
+@router.get("/auth/mfa", response_model=MfaStatus)
+def mfa_status(request: Request, db: DB, token: Token) -> object:
+    """The caller's second factor: enrolled or not, and how many recovery codes are left
+    (the Account page)."""
+    user = _staff_user(request, db, token)
+    left = mfa_recovery.left(db, user.id)
+    db.rollback()  # a read: nothing to write
+    return MfaStatus(enrolled=mfa.is_enrolled(db, user.id), recovery_codes_left=left)
+
+
 @router.post("/auth/mfa/recovery-codes", response_model=MfaRecoveryCodes, status_code=201)
 def new_recovery_codes(body: MfaConfirm, request: Request, response: Response, db: DB,
                        token: Token, settings: SettingsDep) -> object:  # fmt: skip
@@ -158,10 +177,7 @@ def new_recovery_codes(body: MfaConfirm, request: Request, response: Response, d
     authenticator app: a stolen session alone must not turn into lasting MFA bypass
     codes (and must not void the user's paper ones). Wrong codes count in the login
     throttle."""
-    principal = caller_for(request, db, token)
-    user = db.get(StaffUser, principal.id) if principal.kind == "user" else None
-    if user is None:
-        raise forbidden("only staff users have recovery codes")
+    user = _staff_user(request, db, token)
     if not mfa.is_enrolled(db, user.id):
         raise ServiceError(
             409, "conflict", "recovery codes need a confirmed MFA enrolment; enrol first",

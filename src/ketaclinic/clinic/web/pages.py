@@ -111,6 +111,11 @@ def outcomes_page() -> HTMLResponse:
     return _page("outcomes.html", "Outcomes", "/outcomes")
 
 
+@router.get("/account")
+def account_page() -> HTMLResponse:
+    return _page("account.html", "Your account", "/account")
+
+
 @router.get("/admin")
 def admin_page() -> HTMLResponse:
     return _page("admin.html", "Admin", "/admin")
