@@ -444,3 +444,47 @@ def test_write_outputs_leaves_nothing_when_one_write_fails(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
     write_outputs([(tmp_path / "a.png", good)])
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+# ------------------------------------------------------------------ simulate --window
+
+
+def test_simulate_window_report_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """The therapeutic-window report for any regimen from the command line (issue 3):
+    time in each band as the concentration curve gives it, peak as the literature sheet."""
+    import numpy as np
+
+    from ketaclinic.pk.models import get_model
+    from ketaclinic.pk.patient import Patient
+    from ketaclinic.pk.regimen import Dose, Regimen
+    from ketaclinic.pk.simulate import simulate
+
+    code, out, _ = _run(capsys, "simulate", "--model", "kamp-2020", *SHORTHAND, "--window",
+                        "--json")  # fmt: skip
+    assert code == 0
+    w = json.loads(out)["window"]
+    assert round(w["peak_plasma_ng_per_ml"], 1) == KAMP_TABLE[40.0]
+    assert w["statement"] == NO_ANTIDEPRESSANT_CR
+    fine = simulate(
+        get_model("kamp-2020"),
+        Regimen((Dose("iv-infusion", 35.0, duration_min=40.0),)),
+        Patient(weight_kg=70.0),
+        np.arange(0.0, 280.01, 0.25),
+    )
+    open_above = [b for b in w["bands"] if b["high_ng_per_ml"] is None]
+    (analgesic,) = [b for b in open_above if b["low_ng_per_ml"] == 100.0]
+    assert analgesic["minutes"] == pytest.approx(fine.time_above_ng_per_ml(100.0), abs=0.05)
+
+
+def test_simulate_window_population_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "simulate", "--model", "kamp-2020", *SHORTHAND, "--window",
+                        "--window-n", "200")  # fmt: skip
+    assert code == 0
+    text = _flat(out)
+    assert "predicted peak dissociation" in text
+    assert "Monte-Carlo 95% CI" in text
+    assert "200 virtual patients" in text
+    code, out, err = _run(capsys, "simulate", "--model", "kamp-2020", *SHORTHAND,
+                          "--window-n", "200")  # fmt: skip
+    assert code == 2
+    assert "needs --window" in _flat(err)

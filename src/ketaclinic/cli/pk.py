@@ -378,6 +378,24 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--age-years", help="Shorthand: age, years.")
         ] = None,
         sex: Annotated[SexChoice | None, typer.Option("--sex", help="Shorthand: sex.")] = None,
+        window: Annotated[
+            bool,
+            typer.Option(
+                "--window",
+                help="Add the therapeutic-window report: minutes in each concentration band "
+                "and the predicted peak dissociation.",
+            ),
+        ] = False,
+        window_n: Annotated[
+            int | None,
+            typer.Option(
+                "--window-n",
+                min=100,
+                max=100_000,
+                help="With --window: also the probability of reaching each band over N "
+                "virtual patients (the model's IIV; seed 0, reproducible).",
+            ),
+        ] = None,
     ) -> None:
         """Simulate one patient: plasma, effect-site and metabolite concentrations."""
         from ketaclinic.pk.models import get_model
@@ -402,12 +420,22 @@ def register(app: typer.Typer) -> None:
         site = _effect_site(pk_model, effect_site)
         _check_route(pk_model, rf)
         result = simulate(pk_model, rf.regimen, rf.patient, t, effect_site=site)
+        if window_n is not None and not window:
+            raise typer.BadParameter("needs --window", param_hint="'--window-n'")
+        report = None
+        if window:
+            from ketaclinic.pk.window import window_report
+
+            report = window_report(pk_model, rf.regimen, rf.patient, population_n=window_n, seed=0)
         files: list[tuple[Path, Callable[[Path], None]]] = []
         if plot is not None:
             files.append((plot, _plot_writer(result, plot)))
         if csv is not None:
             files.append((csv, lambda tmp: result.to_csv(str(tmp))))
-        text = _json_text(result.to_dict()) if json_out else None
+        out = result.to_dict()
+        if report is not None:
+            out["window"] = report.to_dict()
+        text = _json_text(out) if json_out else None
         write_outputs(files)
         if text is not None:
             print(text)
@@ -415,58 +443,16 @@ def register(app: typer.Typer) -> None:
         from ketaclinic.cli import render
 
         render.print_simulation(result)
+        if report is not None:
+            from ketaclinic.cli.tci import print_window
+
+            print_window(report)
         for path, _ in files:
             render.console().print(f"wrote {path}")
 
-    @app.command("demo")
-    def demo_cmd(plot: PlotOpt = None) -> None:
-        """The standard depression protocol (0.5 mg/kg over 40 min, 70 kg) on the default
-        adult model with the Olofsen 2022 effect site: a table every 10 min and a plot."""
-        import numpy as np
+    from ketaclinic.cli.pk_demo import register_demo
 
-        from ketaclinic.pk.models import DEFAULT_ADULT_MODEL, get_model
-        from ketaclinic.pk.models.kamp2020 import OLOFSEN_2022_KE0
-        from ketaclinic.pk.simulate import simulate
-
-        if plot is not None:
-            _check_plot_path(plot)
-        p = DEPRESSION_PROTOCOL
-        rf = shorthand_regimen(p["weight_kg"], p["mg_per_kg"], p["duration_min"])
-        start, stop, step = DEMO_TIMES
-        t = np.arange(start, stop + step / 2, step)
-        result = simulate(
-            get_model(DEFAULT_ADULT_MODEL),
-            rf.regimen,
-            rf.patient,
-            t,
-            effect_site=OLOFSEN_2022_KE0.id,
-        )
-        title = (
-            f"Standard depression protocol: {p['mg_per_kg']:g} mg/kg IV over "
-            f"{p['duration_min']:g} min, {p['weight_kg']:g} kg "
-            f"({p['mg_per_kg'] * p['weight_kg']:g} mg)"
-        )
-        if plot is not None:
-            write_outputs([(plot, _plot_writer(result, plot, title=title))])
-        from ketaclinic.cli import render
-
-        rows = np.flatnonzero(np.isclose(np.mod(t, DEMO_TABLE_STEP_MIN), 0.0))
-        render.print_simulation(
-            result,
-            title=title,
-            rows=rows,
-            notes=(
-                "Protocol: 0.5 mg/kg over 40 min is the studied regimen (Sanacora 2017, "
-                "JAMA Psychiatry 74:399).",
-                f"For comparison, observed in patients: about "
-                f"{OBSERVED_END_OF_INFUSION_NG_PER_ML:g} ng/mL (venous) at the end of this "
-                "infusion (Zarate 2006, as tabulated in Zanos 2018, Pharmacol Rev 70:621, "
-                "Table 1); models with arterial or mixed sampling predict higher values "
-                "during the infusion.",
-            ),
-        )
-        if plot is not None:
-            render.console().print(f"wrote {plot}")
+    register_demo(app)
 
     from ketaclinic.cli.pk_population import register_population
 

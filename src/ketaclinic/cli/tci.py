@@ -46,7 +46,8 @@ def _load_schedule(path: Path) -> Any:
     return TargetSchedule.from_json(data)
 
 
-def _print_window(report: Any) -> None:
+def print_window(report: Any) -> None:
+    """The therapeutic-window report as lines (``design`` and ``simulate --window``)."""
     print(
         f"peak plasma {_q(report.peak_plasma_ng_per_ml, 'ng/mL')} at "
         f"{_q(report.peak_plasma_time_min, 'min')}"
@@ -59,11 +60,18 @@ def _print_window(report: Any) -> None:
         f"({report.dissociation_model.label})"
     )
     if report.population is not None:
+        from ketaclinic.instruments.analytics import wilson_interval
+
         n = report.population[0].n
         for c in report.population:
+            # [low, high] is the percentile read-out's bracket, not sampling uncertainty:
+            # the Wilson 95% interval of n virtual patients says how far chance alone
+            # could move the estimate (about, from the bracket's midpoint).
+            lo, hi = wilson_interval(round(c.probability * n), n)
             print(
                 f"  P(peak reaches {c.band.label}) = {c.probability:.3f} "
-                f"[{c.low:.3f}, {c.high:.3f}], {n} virtual patients"
+                f"(Monte-Carlo 95% CI {lo:.3f}-{hi:.3f}; read-out bracket "
+                f"[{c.low:.3f}, {c.high:.3f}]), {n} virtual patients"
             )
     print(report.statement)
 
@@ -276,7 +284,7 @@ def register(app: typer.Typer) -> None:
             f"end of infusion {_q(d.end_of_infusion_ng_per_ml, 'ng/mL')}, AUC(0-inf) "
             f"{_q(d.auc_ng_h_per_ml, 'ng*h/mL')}"
         )
-        _print_window(report)
+        print_window(report)
         if pop is not None:
             print(
                 f"population (n {pop.n}, seed {pop.seed}): infuse {_q(pop.dose_mg, 'mg')} over "
