@@ -141,8 +141,11 @@ def test_trd_history(clinic: Clinic, world: World) -> None:
         "bupropion",
         "mirtazapine",
     ]
+    # a partial response is a failed trial: non-response = < 50% symptom reduction
+    # (Canadian expert consensus 2021, doi:10.1002/da.23135, Table 3)
     assert got["failed_adequate_trials"] == 2
     assert got["treatment_resistant"] is True
+    assert "doi:10.1002/da.23135" in got["definition"]
     # strict types: a boolean is not a dose, a string is not a boolean, NaN refused
     for bad in ({"dose_mg_per_day": True}, {"adequate": "yes"}, {"duration_weeks": -1.0}):
         r = clinic.client.post(url, json={**body, **bad}, headers=h)

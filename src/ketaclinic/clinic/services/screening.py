@@ -40,8 +40,13 @@ __all__ = [
 
 #: trial outcomes that count as a failed trial for the TRD definition ("failure of >= 2
 #: adequate antidepressant trials", clinical-practice sheet [S20][S44c], which does not
-#: define failure). Counting a partial response as a failure is a local convention,
-#: UNVERIFIED; a prescriber's override covers a case it gets wrong.
+#: define failure). A partial response counts: the Canadian expert consensus defines TRD
+#: as failure to achieve *response* to two adequate trials and non-response as less than
+#: 50% symptom reduction (Depress Anxiety 2021;38:456-467, doi:10.1002/da.23135, Table 3;
+#: GRADE high, 83% agreement), and a partial response is a reduction of less than 50%.
+#: Not universal: the EU-PEARL consensus (Sforzini et al., Mol Psychiatry 2022,
+#: doi:10.1038/s41380-021-01381-x) keeps "partially responsive depression" apart from TRD;
+#: a prescriber's override covers a patient it classifies differently.
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
 
 
@@ -214,5 +219,6 @@ def list_trials(ctx: Ctx, patient_id: uuid.UUID) -> s.TrialHistory:
         failed_adequate_trials=sum(1 for t in trials if t.adequate and t.failed),
         treatment_resistant=is_treatment_resistant(trials),
         definition=f"failure (no or partial response) of >= {TRD_MIN_FAILED_TRIALS} adequate "
-        "antidepressant trials (eligibility convention)",
+        "antidepressant trials (eligibility convention; non-response = less than 50% "
+        "symptom reduction, Canadian expert consensus 2021, doi:10.1002/da.23135)",
     )
