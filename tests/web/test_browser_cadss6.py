@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,3 +51,43 @@ def test_cadss6_appears_in_the_score_log_at_once(page: Any, server: Server) -> N
     expect(log).to_have_count(2)
     expect(log.first).to_contain_text("CADSS-6 6")
     expect(log.nth(1)).to_contain_text("MOAA/S 4")
+
+
+def test_a_late_older_refresh_does_not_hide_a_new_score(page: Any, server: Server) -> None:
+    """Regression (the flake of test_cadss6_appears_in_the_score_log_at_once under load):
+    the 15-s refresh, started before a CADSS-6 was recorded, answered after the refresh the
+    entry triggered, and redrew the older score list; the new score vanished until the next
+    refresh. Hold that refresh's scores answer, record, then let it arrive stale."""
+    sid, _device = server.running_session(patient_index=6)
+    sign_in(page, server, "nurse.kim", f"/sessions/{sid}")
+    server.api("POST", f"/sessions/{sid}/scores", json={
+        "scale": "moaas", "measured_at": datetime.now(UTC).isoformat(), "moaas": 4})  # fmt: skip
+    page.clock.install()
+    page.reload()
+    log = page.locator("#scores-log li")
+    expect(log).to_have_count(1)
+    stale = server.api("GET", f"/sessions/{sid}/scores").json()  # the MOAA/S alone
+    held: list[Any] = []
+
+    def hold_first_get(route: Any) -> None:
+        if route.request.method == "GET" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(rf"/api/v1/sessions/{sid}/scores$"), hold_first_get)
+    page.clock.pause_at(datetime.now(UTC) + timedelta(minutes=1))  # the 15-s refresh fires
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert len(held) == 1
+    form = page.locator("#cadss6-form")
+    for item in CADSS6_ITEMS:
+        form.get_by_label(item, exact=True).select_option("1")
+    page.get_by_role("button", name="Record CADSS-6").click()
+    expect(log).to_have_count(2)
+    held[0].fulfill(status=200, content_type="application/json", body=json.dumps(stale))
+    page.wait_for_timeout(300)  # the stale answer arrives (real time: only timers are frozen)
+    expect(log).to_have_count(2)
+    expect(log.first).to_contain_text("CADSS-6 6")

@@ -120,9 +120,17 @@ function tick() {
   } else $("t-left").textContent = "no sourced minimum (set per protocol)";
 }
 
+// An answer older than one already drawn is dropped (it would bring back a cleared alert
+// for a second). Not "only the latest request": on a slow server every poll would be
+// overtaken by the next and nothing would ever be drawn.
+let polls = 0, drawnPoll = 0;
+
 async function poll() {
+  const mine = ++polls;
   try {
     const [r, a] = await Promise.all([api(`/sessions/${SID}/readings`), api(`/sessions/${SID}/alerts`)]);
+    if (mine < drawnPoll) return;
+    drawnPoll = mine;
     clearError();
     const rs = `${r.length}:${r.length ? r[r.length - 1].id : ""}`;
     if (rs !== readingsSig) { readingsSig = rs; readings = r; drawVitals(); checkDischarge(); }

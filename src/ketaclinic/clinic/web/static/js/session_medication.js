@@ -5,6 +5,9 @@ import { api, el, hhmm, num, qty } from "./api.js";
 const $ = (id) => document.getElementById(id);
 const SID = $("session-root").dataset.sessionId;
 let order = null, adm = null;
+// A refresh started earlier (the 15-s one, say) whose answers arrive after those of a later
+// one (after a score was recorded) must not redraw the older state over the newer one.
+let refreshes = 0, drawn = 0;
 
 init();
 
@@ -23,10 +26,13 @@ async function init() {
 const nowIso = () => new Date().toISOString();
 
 async function refresh() {
+  const mine = ++refreshes;
   try {
     const [orders, adms, scores, aes] = await Promise.all([
       api(`/sessions/${SID}/orders`), api(`/sessions/${SID}/administrations`),
       api(`/sessions/${SID}/scores`), api(`/sessions/${SID}/adverse-events`)]);
+    if (mine < drawn) return;
+    drawn = mine;
     order = orders.length ? orders[orders.length - 1] : null;
     adm = order ? adms.find((a) => a.order_id === order.id) || null : null;
     drawOrder();
