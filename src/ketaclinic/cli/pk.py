@@ -407,6 +407,8 @@ def register(app: typer.Typer) -> None:
             check_output_path(csv, "--csv")
         if plot is not None and csv is not None and plot.resolve() == csv.resolve():
             raise typer.BadParameter("--csv and --plot name the same file", param_hint="'--csv'")
+        if window_n is not None and not window:
+            raise typer.BadParameter("needs --window", param_hint="'--window-n'")
         rf = _resolve_regimen(
             regimen,
             weight_kg,
@@ -420,8 +422,6 @@ def register(app: typer.Typer) -> None:
         site = _effect_site(pk_model, effect_site)
         _check_route(pk_model, rf)
         result = simulate(pk_model, rf.regimen, rf.patient, t, effect_site=site)
-        if window_n is not None and not window:
-            raise typer.BadParameter("needs --window", param_hint="'--window-n'")
         report = None
         if window:
             from ketaclinic.pk.window import window_report
