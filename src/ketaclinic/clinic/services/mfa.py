@@ -158,7 +158,14 @@ def step_user(db: Session, token: str, *, kind: str, secret_key: bytes, now: dat
     user = db.get(StaffUser, uuid.UUID(t_user))
     if user is None or not user.active:
         raise bad
-    row = _row(db, user.id)
+    # For the code step the row is locked (PostgreSQL; SQLite already serialises writers)
+    # until the request commits, so that two sign-ins with one challenge and two different
+    # recovery codes cannot both see it unspent.
+    row = (
+        db.get(StaffTotp, user.id, with_for_update=True, populate_existing=True)
+        if kind == "code"
+        else _row(db, user.id)
+    )
     if kind == "code":
         if row is None or row.confirmed_at is None:
             raise bad
