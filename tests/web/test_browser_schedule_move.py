@@ -25,19 +25,24 @@ def _row(page: Any, label: str) -> Any:
     return page.locator("#calendar tbody tr", has=page.locator("th", has_text=label))
 
 
+def _show_week(page: Any, server: Server, monday: str) -> dict[str, str]:
+    """Sign in as the front desk, show the week from ``monday``; chair id -> its label as
+    the calendar shows it."""
+    sign_in(page, server, "desk.lee", "/schedule")
+    expect(page.locator("#start")).not_to_have_value("")  # the page has asked for its week
+    page.locator("#start").fill(monday)
+    page.get_by_role("button", name="Show").click()
+    sched = server.api("GET", f"/ui/schedule?start={monday}&days=1", as_user="desk.lee").json()
+    return {c["id"]: c["label"] for c in sched["chairs"]}
+
+
 def test_move_a_session_and_a_clash_refused(page: Any, server: Server) -> None:
     chair_a, _ = server.new_chair()
     chair_b, _ = server.new_chair()
     patients = server.api("GET", "/patients?limit=50").json()["items"]
     first = _book(server, patients[5]["id"], chair_a, "2031-09-01T09:00:00Z")
     second = _book(server, patients[6]["id"], chair_b, "2031-09-01T14:00:00Z")
-    sign_in(page, server, "desk.lee", "/schedule")
-    expect(page.locator("#start")).not_to_have_value("")  # the page has asked for its week
-    page.locator("#start").fill("2031-09-01")
-    page.get_by_role("button", name="Show").click()
-    # the chairs' labels, as the calendar shows them
-    sched = server.api("GET", "/ui/schedule?start=2031-09-01&days=7", as_user="desk.lee").json()
-    labels = {c["id"]: c["label"] for c in sched["chairs"]}
+    labels = _show_week(page, server, "2031-09-01")
     row_a, row_b = _row(page, labels[chair_a]), _row(page, labels[chair_b])
     expect(row_a.locator("td div")).to_have_count(1)
     name = row_a.locator("td div a").inner_text()
@@ -94,12 +99,7 @@ def test_an_older_answer_does_not_replace_the_week_asked_for_last(
             held.append(route)
 
     page.route(re.compile(r"/api/v1/ui/schedule\?start=.*&days=7$"), hold_first)
-    sign_in(page, server, "desk.lee", "/schedule")
-    expect(page.locator("#start")).not_to_have_value("")  # the page has asked for its week
-    page.locator("#start").fill("2031-10-06")
-    page.get_by_role("button", name="Show").click()
-    sched = server.api("GET", "/ui/schedule?start=2031-10-06&days=1", as_user="desk.lee").json()
-    labels = {c["id"]: c["label"] for c in sched["chairs"]}
+    labels = _show_week(page, server, "2031-10-06")
     row = _row(page, labels[chair])
     expect(row.locator("td div")).to_have_count(1)
     assert len(held) == 1  # the page's own first week, still unanswered

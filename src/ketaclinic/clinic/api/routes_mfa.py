@@ -117,6 +117,29 @@ def enrol_self(request: Request, response: Response, db: DB, token: Token,
     return enrolment
 
 
+def _wrong_code(db: DB, settings: Settings, request: Request, user: StaffUser, now: datetime,
+                event: str, *, action: str = "C") -> ServiceError:  # fmt: skip
+    """A wrong TOTP code on an enrolled user's request: nothing of it is written but the
+    failed audit record, and it counts in the login throttle; the 422 to raise."""
+    db.rollback()
+    _audit(db, settings, request, user, event, f"StaffUser/{user.id}", action=action, outcome=4)
+    db.commit()
+    request.app.state.login_throttle.failed(user.username, _ip(request) or "?", now)
+    return ServiceError(
+        422, "validation_error", "the code is wrong, expired or already used",
+        field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
+    )  # fmt: skip
+
+
+def _new_codes(db: DB, settings: Settings, request: Request, user: StaffUser,
+               now: datetime) -> list[str]:  # fmt: skip
+    """A new set of recovery codes for ``user``, audited (not committed here)."""
+    codes = mfa_recovery.issue(db, user.id, now=now)
+    _audit(db, settings, request, user, "staff.mfa_recovery_codes",
+           f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
+    return codes
+
+
 @router.post("/auth/mfa/confirm", response_model=MfaConfirmed)
 def confirm_self(body: MfaConfirm, request: Request, response: Response, db: DB,
                  token: Token, settings: SettingsDep) -> object:  # fmt: skip
@@ -128,19 +151,9 @@ def confirm_self(body: MfaConfirm, request: Request, response: Response, db: DB,
     check_throttle(request, user.username, now)
     throttle, address = request.app.state.login_throttle, _ip(request) or "?"
     if not mfa.confirm(db, user, body.code, box=mfa.box_for(_key(settings)), now=now):
-        db.rollback()
-        _audit(db, settings, request, user, "staff.mfa_confirm", f"StaffUser/{user.id}",
-               action="U", outcome=4)  # fmt: skip
-        db.commit()
-        throttle.failed(user.username, address, now)
-        raise ServiceError(
-            422, "validation_error", "the code is wrong, expired or already used",
-            field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
-        )  # fmt: skip
+        raise _wrong_code(db, settings, request, user, now, "staff.mfa_confirm", action="U")
     _audit(db, settings, request, user, "staff.mfa_confirm", f"StaffUser/{user.id}", action="U")
-    codes = mfa_recovery.issue(db, user.id, now=now)
-    _audit(db, settings, request, user, "staff.mfa_recovery_codes",
-           f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
+    codes = _new_codes(db, settings, request, user, now)
     session = None
     if via_enrol_token:
         session = _session(db, request, user, now)
@@ -187,18 +200,8 @@ def new_recovery_codes(body: MfaConfirm, request: Request, response: Response, d
     check_throttle(request, user.username, now)
     throttle, address = request.app.state.login_throttle, _ip(request) or "?"
     if not mfa.check_code(db, user.id, body.code, box=mfa.box_for(_key(settings)), now=now):
-        db.rollback()
-        _audit(db, settings, request, user, "staff.mfa_recovery_codes", f"StaffUser/{user.id}",
-               action="C", outcome=4)  # fmt: skip
-        db.commit()
-        throttle.failed(user.username, address, now)
-        raise ServiceError(
-            422, "validation_error", "the code is wrong, expired or already used",
-            field="body.code", limit="the current code of the app (30-s steps, +-1 step)",
-        )  # fmt: skip
-    codes = mfa_recovery.issue(db, user.id, now=now)
-    _audit(db, settings, request, user, "staff.mfa_recovery_codes",
-           f"StaffUser/{user.id};n={len(codes)}", action="C")  # fmt: skip
+        raise _wrong_code(db, settings, request, user, now, "staff.mfa_recovery_codes")
+    codes = _new_codes(db, settings, request, user, now)
     db.commit()
     throttle.succeeded(user.username, address)
     response.headers.update(_NO_STORE)

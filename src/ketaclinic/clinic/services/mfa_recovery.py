@@ -18,7 +18,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinic.tables_access import StaffRecoveryCode
@@ -85,17 +85,16 @@ def use(db: Session, user_id: uuid.UUID, code: str, *, now: datetime) -> int | N
 def used(db: Session, user_id: uuid.UUID) -> int:
     """Used codes of the user's current set (part of what a sign-in challenge is bound
     to: ``services/mfa.py``)."""
-    q = select(func.count()).where(
-        StaffRecoveryCode.user_id == user_id, StaffRecoveryCode.used_at.is_not(None)
-    )
-    return int(db.scalar(q) or 0)
+    return _count(db, user_id, StaffRecoveryCode.used_at.is_not(None))
 
 
 def left(db: Session, user_id: uuid.UUID) -> int:
     """Unused codes of the user."""
-    q = select(func.count()).where(
-        StaffRecoveryCode.user_id == user_id, StaffRecoveryCode.used_at.is_(None)
-    )
+    return _count(db, user_id, StaffRecoveryCode.used_at.is_(None))
+
+
+def _count(db: Session, user_id: uuid.UUID, state: ColumnElement[bool]) -> int:
+    q = select(func.count()).where(StaffRecoveryCode.user_id == user_id, state)
     return int(db.scalar(q) or 0)
 
 

@@ -1,10 +1,9 @@
 // Break-glass review on the Admin page (GET /break-glass, POST /break-glass/{id}/revoke):
 // the auditor and the admin see every grant, its reason and its accesses, and end one early.
-import { api, el, currentUser, token } from "./api.js";
+import { api, el, currentUser, token, utcMinute as utc } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const ROLES = new Set(["auditor", "admin"]); // services/authz.py "breakglass.review"
-const utc = (iso) => (iso ? `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")}` : "–");
 
 if (token() && ROLES.has((currentUser() || {}).role)) { $("bgr-card").hidden = false; load(); }
 

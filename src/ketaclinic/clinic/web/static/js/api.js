@@ -58,6 +58,10 @@ export function hhmm(iso) {
   if (!iso) return "–";
   return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
 }
+/** "2031-09-01 09:00" in UTC (pages that work in UTC say so beside it); "–" for none. */
+export function utcMinute(iso) {
+  return iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ") : "–";
+}
 export function hhmmss(iso) {
   if (!iso) return "–";
   return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });

@@ -4,13 +4,13 @@
 // (GET /auth/me lists the caller's open grants), so a revoke, an expiry or another user
 // signing in on the same tab shows at the next load; the browser keeps only the grant's
 // end time and reason for display.
-import { api, currentUser, token } from "./api.js";
+import { api, currentUser, token, utcMinute } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const PID = $("patient-root").dataset.patientId;
 const ROLES = new Set(["front_desk", "admin"]); // services/authz.py "breakglass.open"
 const NOTE = (id) => `ketaclinic.breakglass.${id}`;
-const utc = (iso) => `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+const utc = (iso) => `${utcMinute(iso)} UTC`;
 let grantId = null;
 
 if (token() && ROLES.has((currentUser() || {}).role)) init();

@@ -1,8 +1,8 @@
-import { api, el, shell, showError, clearError } from "./api.js";
+import { api, el, shell, showError, clearError, utcMinute } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 // The page works in UTC, as its forms do: days are UTC days, so times are UTC times too.
-const hhmm = (iso) => new Date(iso).toISOString().slice(11, 16);
+const hhmm = (iso) => utcMinute(iso).slice(11);
 let latest = 0; // a slower, older answer (the page's first week) must not replace a newer one
 if (shell()) {
   const d = new Date(); d.setDate(d.getDate() - ((d.getDay() + 6) % 7));

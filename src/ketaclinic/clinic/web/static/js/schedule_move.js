@@ -1,6 +1,6 @@
 // Moving a scheduled session to another time or chair from the Schedule page
 // (POST /sessions/{id}/reschedule with If-Match; a clash is refused naming the chair and time).
-import { api, el, token } from "./api.js";
+import { api, el, token, utcMinute } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let chosen = null;
@@ -10,7 +10,7 @@ if (token()) { // schedule.js runs the page shell
   $("move-cancel").addEventListener("click", () => { choose(null); $("move-h").focus(); });
 }
 
-const utc = (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+const utc = (iso) => `${utcMinute(iso)} UTC`;
 
 function choose(detail) {
   chosen = detail && detail.session;
